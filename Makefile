@@ -1,0 +1,69 @@
+# releasegate — see README.md. `make gate` and `make test` each set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RG := $(BIN)/releasegate
+PROFILE ?= profiles/rento.toml
+ARGS ?=
+STAMP := $(VENV)/.installed
+
+.PHONY: help setup system-deps gate test unit selftest app-test lint typecheck report images clean \
+        benchmark deploy e2e compat security load stress soak backup reliability
+
+help:
+	@echo "make gate        run every suite against the reference application (exit code = verdict)"
+	@echo "make test        the harness's own tests, the app's tests, and the gate's proof of itself"
+	@echo "make <suite>     one suite: deploy e2e compat security load stress soak backup reliability"
+	@echo "make report      rebuild reports from reports/summary.json"
+	@echo "make images      provision the container images ahead of a run"
+	@echo "make clean       remove containers/networks of dead runs and generated files"
+	@echo "make benchmark   measure stack-up time, suite time and harness overhead"
+
+# System packages the harness needs on a fresh Debian/Ubuntu machine (root only; skipped otherwise).
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+gate: setup
+	$(RG) run --profile $(PROFILE) $(ARGS)
+
+deploy e2e compat security load stress soak backup reliability: setup
+	$(RG) run --profile $(PROFILE) --suite $@ $(ARGS)
+
+report: setup
+	$(RG) report
+
+images: setup
+	$(RG) images --profile $(PROFILE)
+
+lint: setup
+	$(BIN)/ruff check releasegate suites tests benchmarks conftest.py
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest tests/unit -q
+
+app-test:
+	$(MAKE) -C sut/rento test
+
+selftest: setup
+	$(BIN)/pytest tests/integration tests/gate -q
+
+test: setup lint unit app-test selftest
+
+benchmark: setup
+	$(BIN)/python benchmarks/gate_timing.py
+
+clean:
+	-$(RG) clean
+	rm -rf reports/run reports/allure-results reports/html reports/history \
+	       reports/summary.json reports/summary.md reports/junit.xml

@@ -1,0 +1,5 @@
+import sys
+
+from releasegate.cli import main
+
+sys.exit(main())
