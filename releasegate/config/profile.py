@@ -124,8 +124,8 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date) -> Profile:
     root = Table(data, file=file)
     meta = root.table("profile", required=True)
     assert meta is not None
-    name = meta.str("name")
-    description = meta.str("description", "")
+    name = meta.text("name")
+    description = meta.text("description", "")
     meta.finish()
 
     stack = root.table("stack") or Table({}, file=file, where="stack")
@@ -165,8 +165,8 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date) -> Profile:
 def _secrets(tables: dict[str, Table]) -> dict[str, SecretSpec]:
     out: dict[str, SecretSpec] = {}
     for name, t in tables.items():
-        generate = t.int("generate", None)
-        env = t.str("env", None)
+        generate = t.integer("generate", None)
+        env = t.text("env", None)
         t.finish()
         if (generate is None) == (env is None):
             raise t.error("generate", "give exactly one of generate = <length> or env = <VAR>")
@@ -201,16 +201,16 @@ def _services(
 
 def _app(name: str, t: Table, base: Path) -> AppService:
     build_table = t.table("build")
-    image = t.str("image", None)
+    image = t.text("image", None)
     if (build_table is None) == (image is None):
         raise t.error("build", "give exactly one of [build] or image = ...")
     build = None
     if build_table is not None:
-        context = (base / build_table.str("context")).resolve()
-        dockerfile = build_table.str("dockerfile", "Dockerfile")
+        context = (base / build_table.text("context")).resolve()
+        dockerfile = build_table.text("dockerfile", "Dockerfile")
         build = BuildSpec(
             context=context, dockerfile=dockerfile, args=build_table.str_map("args"),
-            python=build_table.str("python", None), ca_bundle=build_table.str("ca_bundle", None),
+            python=build_table.text("python", None), ca_bundle=build_table.text("ca_bundle", None),
         )
         build_table.finish()
         if not (context / dockerfile).is_file():
@@ -218,7 +218,7 @@ def _app(name: str, t: Table, base: Path) -> AppService:
                 "dockerfile", f"{context / dockerfile} does not exist",
                 "point build.context at the folder holding the Dockerfile",
             )
-    port = t.int("port")
+    port = t.integer("port")
     if not 0 < port < 65536:
         raise t.error("port", f"{port} is not a TCP port")
     restart = t.table("restart") or Table({}, file=t.file, where=t.key_path("restart"))
@@ -226,7 +226,7 @@ def _app(name: str, t: Table, base: Path) -> AppService:
                             "unless-stopped")
     on_unhealthy = restart.choice("on_unhealthy", RESTART_ON_UNHEALTHY, "restart")
     restart.finish()
-    paths = {k: t.str(k, d) for k, d in (
+    paths = {k: t.text(k, d) for k, d in (
         ("health_path", "/health"), ("liveness_path", None), ("openapi_path", "/openapi.json"))}
     for key, value in paths.items():
         if value is not None and not value.startswith("/"):
@@ -235,15 +235,15 @@ def _app(name: str, t: Table, base: Path) -> AppService:
         name=name, build=build, image=image, port=port, health_path=paths["health_path"],
         liveness_path=paths["liveness_path"] or paths["health_path"],
         openapi_path=paths["openapi_path"], env=t.str_map("env"), restart_policy=policy,
-        on_unhealthy=on_unhealthy, log_file=t.str("log_file", None),
+        on_unhealthy=on_unhealthy, log_file=t.text("log_file", None),
     )
 
 
 def _postgres(name: str, t: Table) -> PostgresService:
     return PostgresService(
-        name=name, version=t.int("version"), user=t.str("user", "postgres"),
-        database=t.str("database", "postgres"), password=t.str("password"),
-        tls=t.bool("tls", True), image=t.str("image", None),
+        name=name, version=t.integer("version"), user=t.text("user", "postgres"),
+        database=t.text("database", "postgres"), password=t.text("password"),
+        tls=t.flag("tls", True), image=t.text("image", None),
     )
 
 
@@ -251,8 +251,8 @@ def _login(t: Table | None) -> LoginRecipe | None:
     if t is None:
         return None
     recipe = LoginRecipe(
-        method=t.choice("method", ("POST", "GET"), "POST"), path=t.str("path"),
-        body=dict(t.typed("body", dict, {})), token_field=t.str("token_field", "access_token"),
+        method=t.choice("method", ("POST", "GET"), "POST"), path=t.text("path"),
+        body=dict(t.typed("body", dict, {})), token_field=t.text("token_field", "access_token"),
     )
     t.finish()
     return recipe
@@ -272,8 +272,8 @@ def _external(t: Table | None) -> ExternalTarget | None:
     if t is None:
         return None
     target = ExternalTarget(
-        base_url=t.str("base_url").rstrip("/"), dsn=t.str("dsn", None),
-        app_container=t.str("app_container", None), db_container=t.str("db_container", None),
+        base_url=t.text("base_url").rstrip("/"), dsn=t.text("dsn", None),
+        app_container=t.text("app_container", None), db_container=t.text("db_container", None),
     )
     t.finish()
     if not target.base_url.startswith(("http://", "https://")):
@@ -292,7 +292,7 @@ def _thresholds(tables: dict[str, Table], *, today: date) -> dict[str, Threshold
         criterion = catalog.BY_ID[cid]
         limit = t.number("limit", float(criterion.limit))
         severity = t.choice("severity", SEVERITIES, criterion.severity)
-        min_samples = t.int("min_samples", criterion.min_samples)
+        min_samples = t.integer("min_samples", criterion.min_samples)
         options = dict(t.typed("options", dict, {}))
         waiver = _waiver(t.table("waiver"))
         t.finish()
@@ -324,9 +324,9 @@ def _describe(t: Threshold) -> str:
 def _waiver(t: Table | None) -> Waiver | None:
     if t is None:
         return None
-    reason = t.str("reason")
+    reason = t.text("reason")
     expires = t.typed("expires", date)
-    approved_by = t.str("approved_by", "")
+    approved_by = t.text("approved_by", "")
     t.finish()
     if len(reason.strip()) < 10:
         raise t.error("reason", "a waiver needs a real reason (at least 10 characters)")

@@ -57,21 +57,21 @@ class Table:
             raise self.error(key, f"expected {names}, got {type(value).__name__} {value!r}")
         return value  # type: ignore[return-value]
 
-    def str(self, key: str, default: object = _MISSING) -> Any:
+    def text(self, key: str, default: object = _MISSING) -> Any:
         return self.typed(key, str, default)
 
-    def int(self, key: str, default: object = _MISSING) -> Any:
+    def integer(self, key: str, default: object = _MISSING) -> Any:
         return self.typed(key, int, default)
 
     def number(self, key: str, default: object = _MISSING) -> Any:
         return self.typed(key, float, default)
 
-    def bool(self, key: str, default: object = _MISSING) -> Any:
+    def flag(self, key: str, default: object = _MISSING) -> Any:
         return self.typed(key, bool, default)
 
     def choice(self, key: str, choices: Iterable[str], default: object = _MISSING) -> Any:
         options = list(choices)
-        value = self.str(key, default)
+        value = self.text(key, default)
         if value not in options and not (value is default and default is not _MISSING):
             raise self.error(key, f"{value!r} is not allowed", f"use one of: {', '.join(options)}")
         return value

@@ -29,7 +29,7 @@ class Threshold:
     min_samples: int
     waiver: Waiver | None = None
     options: dict[str, object] = field(default_factory=dict)
-    """Suite-specific knobs for this criterion (e.g. the PostgreSQL major FUNC-PG-RUNNING expects)."""
+    """Suite-specific knobs for this criterion (e.g. the PostgreSQL major it expects)."""
 
     @property
     def comparator(self) -> Comparator:

@@ -8,6 +8,7 @@ controller see the same evidence.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -16,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from releasegate.measure.redact import Redactor, identity
 
 
 class Outcome(str, Enum):
@@ -58,22 +61,27 @@ class Measurement:
 class MeasurementStore:
     """A directory of measurement files; safe for concurrent writers (atomic rename)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, redact: Redactor = identity) -> None:
         self.directory = directory
         self.attachments = directory / "attachments"
+        self.redact = redact
 
     def write(self, measurement: Measurement) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"{measurement.criterion}-{uuid.uuid4().hex[:12]}.json"
-        return _atomic_write(self.directory / name, json.dumps(measurement.to_json(), indent=2))
+        text = self.redact(json.dumps(measurement.to_json(), indent=2, ensure_ascii=False))
+        return _atomic_write(self.directory / name, text)
 
     def attach(self, name: str, content: str | bytes) -> str:
         """Store evidence (logs, raw samples) and return the path relative to the store."""
         self.attachments.mkdir(parents=True, exist_ok=True)
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
         path = self.attachments / f"{uuid.uuid4().hex[:8]}-{safe}"
-        data = content.encode() if isinstance(content, str) else content
-        _atomic_write(path, data)
+        if isinstance(content, bytes):
+            # Binary evidence (a screenshot) is stored as it is; text is redacted.
+            with contextlib.suppress(UnicodeDecodeError):
+                content = content.decode("utf-8")
+        _atomic_write(path, self.redact(content) if isinstance(content, str) else content)
         return str(path.relative_to(self.directory))
 
     def read_all(self) -> list[Measurement]:

@@ -1,0 +1,311 @@
+"""summary.md: one page for a release manager who never reads logs.
+
+The first line answers "can we ship?" in words; everything after it says why, what changed
+since the previous run and where the evidence is. Nothing here decides anything: it renders the
+release decision already in the summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from releasegate.report.files import write_atomic
+from releasegate.report.formatting import (
+    format_delta,
+    format_duration,
+    format_limit,
+    format_measured,
+    format_timestamp,
+    format_value,
+    one_line,
+    parse_timestamp,
+    verdict_badge,
+    verdict_label,
+)
+from releasegate.report.history import CriterionChange, RunDiff, diff
+from releasegate.report.summary import (
+    Record,
+    id_list,
+    profile_name,
+    records,
+    release_info,
+    run_error,
+    run_info,
+    title_of,
+)
+
+RELEASE_WORDS = {
+    "ready": "READY", "not_ready": "NOT READY", "insufficient": "NOT READY (insufficient)",
+    "error": "HARNESS ERROR",
+}
+WAIVER_SOON_DAYS = 14
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _cell(text: object) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def headline(summary: Mapping[str, Any]) -> str:
+    release = release_info(summary)
+    verdict = str(release.get("verdict") or "")
+    by_id = {r["id"]: r for r in records(summary)}
+    blockers = [by_id.get(b, {}) for b in id_list(release, "blockers")]
+    if run_error(summary) is not None:
+        return "# 💥 HARNESS ERROR — the run aborted"
+    if verdict == "ready":
+        if run_info(summary).get("partial"):
+            return "# ✅ ALL SELECTED CRITERIA MET — partial run, not a release decision"
+        return "# ✅ READY FOR RELEASE"
+    if verdict == "not_ready":
+        failed = sum(1 for b in blockers if b.get("verdict") == "fail")
+        others = len(blockers) - failed
+        count = _plural(failed, "blocking criterion", "blocking criteria")
+        text = f"# ❌ NOT READY — {count} failed"
+        return text + (f", {others} more without evidence" if others else "")
+    if verdict == "insufficient":
+        return "# ⚠️ NOT READY — insufficient evidence"
+    if verdict == "error":
+        errors = sum(1 for b in blockers if b.get("verdict") == "error")
+        text = "# 💥 HARNESS ERROR"
+        return text + (f" — {_plural(errors, 'criterion', 'criteria')} could not be measured"
+                       if errors else "")
+    # An unknown verdict is never read as good news.
+    return f"# 💥 NOT READY — unknown verdict {verdict!r}"
+
+
+def _build(run: Mapping[str, Any]) -> str:
+    """What exactly was tested, when the run recorded it: the first thing to check on a rerun."""
+    env = run.get("environment")
+    if not isinstance(env, Mapping):
+        return ""
+    known = [("app image", "app_image"), ("git revision", "git_revision"),
+             ("PostgreSQL", "postgres")]
+    parts = [f"{label} `{env[key]}`" for label, key in known if env.get(key)]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _facts(summary: Mapping[str, Any]) -> list[str]:
+    run, release = run_info(summary), release_info(summary)
+    suites = run.get("suites")
+    suite_text = ", ".join(map(str, suites)) if isinstance(suites, list) and suites else "none"
+    profile = f"**{profile_name(summary)}**"
+    if run.get("profile"):
+        profile += f" (`{run['profile']}`)"
+    lines = [
+        f"- **Exit code:** {release.get('exit_code', '?')}"
+        + (f" — {release['reason']}" if release.get("reason") else ""),
+        f"- **Profile:** {profile}, provider {run.get('provider') or '?'}, suites {suite_text}",
+        f"- **Target:** {run.get('target') or 'unknown'}{_build(run)}",
+        f"- **Run:** `{run.get('id', 'unknown')}` — {format_timestamp(run.get('started_at'))},"
+        f" took {format_duration(run.get('duration_s'))}",
+    ]
+    if run.get("partial"):
+        lines = [f"> **⚠️ Partial run (suites: {suite_text}): not a release decision.**", "",
+                 *lines]
+    return lines
+
+
+def _error_section(summary: Mapping[str, Any]) -> list[str]:
+    error = run_error(summary)
+    if error is None:
+        return []
+    lines = ["## What went wrong", "", f"**{error['category']}:** {error['message']}", ""]
+    if error["hint"]:
+        lines += [f"**How to fix:** {error['hint']}", ""]
+    lines += ["No criterion was judged in this run; this report is not a release decision.", ""]
+    return lines
+
+
+def _blocker_line(cid: str, record: Record | None) -> str:
+    if record is None:
+        return f"- **{cid}** — {title_of(cid)}"
+    reason = one_line([str(r) for r in record.get("reasons") or []]) or "no reason recorded"
+    return (f"- **{cid}** — {record.get('title', cid)} — {verdict_badge(str(record['verdict']))}:"
+            f" {reason}")
+
+
+def _blockers(summary: Mapping[str, Any]) -> list[str]:
+    release = release_info(summary)
+    by_id = {r["id"]: r for r in records(summary)}
+    lines = ["## Blockers", ""]
+    blockers = id_list(release, "blockers")
+    if blockers:
+        lines += [_blocker_line(cid, by_id.get(cid)) for cid in blockers]
+    elif run_error(summary) is not None or not by_id:
+        lines.append("No criterion was judged, so there is no list of blockers to trust.")
+    else:
+        lines.append("None — every blocking criterion met its limit or is validly waived.")
+    lines.append("")
+    warnings = id_list(release, "warnings")
+    if warnings:
+        lines += ["### Warnings (non-blocking)", ""]
+        lines += [_blocker_line(cid, by_id.get(cid)) for cid in warnings]
+        lines.append("")
+    return lines
+
+
+def _delta_cell(change: CriterionChange | None, has_previous: bool) -> str:
+    if not has_previous:
+        return "—"
+    if change is None or change.before is None:
+        return "new"
+    parts: list[str] = []
+    if change.verdict_changed:
+        parts.append(f"{verdict_label(change.before)} → {verdict_label(change.after or '')}")
+    if change.delta:
+        parts.append(f"{format_delta(change.delta, change.unit)} ({change.direction})"
+                     if change.direction else format_delta(change.delta, change.unit))
+    return ", ".join(parts) or "no change"
+
+
+def _table(summary: Mapping[str, Any], run_diff: RunDiff | None) -> list[str]:
+    items = records(summary)
+    lines = ["## Criteria", ""]
+    if not items:
+        return [*lines, "No criterion was judged.", ""]
+    lines += ["| ID | Criterion | Measured | Limit | Verdict | Δ since previous run |",
+              "|---|---|---|---|---|---|"]
+    for r in items:
+        verdict = verdict_badge(str(r.get("verdict")))
+        if not r.get("blocking", True):
+            verdict += " (non-blocking)"
+        change = run_diff.changes.get(r["id"]) if run_diff else None
+        cells = [r["id"], r.get("title", ""), format_measured(r), format_limit(r), verdict,
+                 _delta_cell(change, run_diff is not None)]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return [*lines, ""]
+
+
+def _changes(run_diff: RunDiff | None) -> list[str]:
+    lines = ["## Change since the previous run", ""]
+    if run_diff is None:
+        return [*lines, "No previous run to compare with.", ""]
+    before = RELEASE_WORDS.get(run_diff.release_before, run_diff.release_before.upper())
+    after = RELEASE_WORDS.get(run_diff.release_after, run_diff.release_after.upper())
+    lines += [f"Compared with run `{run_diff.previous_run_id}` of "
+              f"{format_timestamp(run_diff.previous_started_at)}: release {before} → {after}.", ""]
+    verdicts = run_diff.verdict_changes
+    measured = run_diff.measured_changes
+    if not verdicts and not measured:
+        return [*lines, "No verdict changed and no measured value moved.", ""]
+    if verdicts:
+        lines += ["**Verdict changes**", ""]
+        for c in verdicts:
+            lines.append(f"- {c.id} {c.before or 'absent'} → {c.after or 'not judged'}"
+                         f" — {c.title}")
+        lines.append("")
+    if measured:
+        lines += ["**Measured values**", ""]
+        for c in measured:
+            if c.delta is None:
+                continue
+            moved = format_delta(c.delta, c.unit)
+            if c.direction:
+                moved += f", {c.direction}"
+            lines.append(f"- {c.id} {format_value(c.measured_before, c.unit)} → "
+                         f"{format_value(c.measured_after, c.unit)} ({moved})")
+        lines.append("")
+    return lines
+
+
+def _run_date(summary: Mapping[str, Any]) -> date:
+    moment = parse_timestamp(run_info(summary).get("started_at"))
+    return moment.date() if moment else date.today()
+
+
+def _waivers(summary: Mapping[str, Any]) -> list[str]:
+    items = records(summary)
+    waived = [r for r in items if isinstance(r.get("waiver"), Mapping)]
+    expired = [(r, str(reason)) for r in items for reason in r.get("reasons") or []
+               if "waiver expired" in str(reason)]
+    if not waived and not expired:
+        return []
+    lines = ["## Waivers", ""]
+    if waived:
+        today = _run_date(summary)
+        lines += ["| ID | Verdict | Reason | Approved by | Expires | Days left |",
+                  "|---|---|---|---|---|---|"]
+        for r in waived:
+            waiver = r["waiver"]
+            expires = str(waiver.get("expires") or "")
+            try:
+                days = (date.fromisoformat(expires) - today).days
+                left = f"⚠️ {days}" if days <= WAIVER_SOON_DAYS else str(days)
+            except ValueError:
+                left = "unknown"
+            cells = [r["id"], verdict_badge(str(r.get("verdict"))), waiver.get("reason", ""),
+                     waiver.get("approved_by") or "—", expires or "—", left]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        lines += ["", f"Days left are counted from the run date, {today.isoformat()}.", ""]
+    if expired:
+        lines += ["**Expired waivers** (the documented limit applies again):", ""]
+        lines += [f"- {r['id']}: {one_line(reason)}" for r, reason in expired]
+        lines.append("")
+    return lines
+
+
+def _not_assessed(summary: Mapping[str, Any]) -> list[str]:
+    groups = [
+        ("Outside the profile (documented, not required by this profile)", "outside_profile"),
+        ("Out of scope (their suite was not selected in this run)", "out_of_scope"),
+        ("Measured but not in the profile (not judged)", "stray"),
+    ]
+    lines = ["## Not assessed", ""]
+    found = False
+    for label, key in groups:
+        ids = id_list(summary, key)
+        if ids:
+            found = True
+            lines += [f"**{label}:**", "", *[f"- {cid} — {title_of(cid)}" for cid in ids], ""]
+    if not found and run_error(summary) is not None:
+        lines += ["Unknown: the run aborted before its scope was settled.", ""]
+    elif not found:
+        lines += ["Every documented criterion was in scope for this run.", ""]
+    return lines
+
+
+def _evidence(evidence: Mapping[str, str]) -> list[str]:
+    if not evidence:
+        return []
+    return ["## Where the evidence lives", "",
+            *[f"- **{label}:** {where}" for label, where in evidence.items()], ""]
+
+
+def render_markdown(
+    summary: Mapping[str, Any],
+    previous: Mapping[str, Any] | None = None,
+    *,
+    evidence: Mapping[str, str] | None = None,
+) -> str:
+    run_diff = diff(previous, summary)
+    sections = [
+        [headline(summary), ""],
+        _facts(summary),
+        [""],
+        _error_section(summary),
+        _blockers(summary),
+        _table(summary, run_diff),
+        _changes(run_diff),
+        _waivers(summary),
+        _not_assessed(summary),
+        _evidence(evidence or {}),
+    ]
+    text = "\n".join(line for section in sections for line in section)
+    return text.rstrip() + "\n"
+
+
+def write_markdown(
+    summary: Mapping[str, Any],
+    path: Path,
+    *,
+    previous: Mapping[str, Any] | None = None,
+    evidence: Mapping[str, str] | None = None,
+) -> Path:
+    return write_atomic(path, render_markdown(summary, previous, evidence=evidence))
