@@ -1,0 +1,149 @@
+"""``releasegate``: run the gate, rebuild reports, provision images, clean up after dead runs.
+
+Exit codes (also in README): 0 ready · 1 harness error · 2 a criterion failed ·
+3 insufficient evidence or not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from releasegate import __version__
+from releasegate.errors import HarnessError
+from releasegate.gate import RunOptions, say
+from releasegate.pytest_plugin import SUITE_MARKERS
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_PROFILE = REPO / "profiles" / "rento.toml"
+SUITES_DIR = REPO / "suites"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="releasegate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"releasegate {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="stand the stack up, run the suites, judge, report")
+    run.add_argument("--profile", type=Path, default=DEFAULT_PROFILE)
+    run.add_argument("--suite", action="append", choices=SUITE_MARKERS, default=[],
+                     help="run only this suite (repeatable); the run is then partial")
+    run.add_argument("--external", metavar="URL", help="test an already-deployed environment")
+    run.add_argument("--dsn", help="database DSN of the external environment")
+    run.add_argument("--container", action="append", default=[], metavar="ROLE=NAME",
+                     help="container names of the external environment (app=…, db=…)")
+    run.add_argument("--set", action="append", default=[], dest="overrides",
+                     metavar="KEY=VALUE", help="override a profile value")
+    run.add_argument("--reports-dir", type=Path, default=Path("reports"))
+    run.add_argument("--workers", "-n", default="0",
+                     help="pytest-xdist workers sharing the one stack (0 = in process)")
+    run.add_argument("--no-html", action="store_true", help="skip the Allure HTML report")
+    run.add_argument("pytest_args", nargs="*", help="extra pytest arguments after --")
+
+    report = sub.add_parser("report", help="rebuild every report from reports/summary.json")
+    report.add_argument("--reports-dir", type=Path, default=Path("reports"))
+    report.add_argument("--no-html", action="store_true")
+
+    clean = sub.add_parser("clean", help="remove containers and networks of dead runs")
+    clean.add_argument("--all", action="store_true", help="also those of runs still alive")
+    clean.add_argument("--run", help="only this run id")
+
+    images = sub.add_parser("images", help="provision every image a profile needs, ahead")
+    images.add_argument("--profile", type=Path, default=DEFAULT_PROFILE)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    options = RunOptions(
+        profile_path=args.profile, overrides=args.overrides, reports_dir=args.reports_dir,
+        external_url=args.external, dsn=args.dsn,
+        containers=dict(c.split("=", 1) for c in args.container if "=" in c),
+        html=not args.no_html, suites=args.suite,
+    )
+    options.load_profile()  # a broken profile fails here, in a second, before any container
+    pytest_args = [str(SUITES_DIR), "--profile", str(args.profile), "--rootdir", str(REPO),
+                   "--reports-dir", str(args.reports_dir), "-p", "no:cacheprovider", "-rfEs"]
+    for item in args.overrides:
+        pytest_args += ["--set", item]
+    if args.external:
+        pytest_args += ["--external", args.external]
+    if args.dsn:
+        pytest_args += ["--dsn", args.dsn]
+    for item in args.container:
+        pytest_args += ["--container", item]
+    if args.suite:
+        pytest_args += ["-m", " or ".join(args.suite)]
+    if args.no_html:
+        pytest_args.append("--no-html")
+    if str(args.workers) != "0":
+        pytest_args += ["-n", str(args.workers)]
+    pytest_args += args.pytest_args
+
+    import pytest
+
+    started = time.time()
+    code = int(pytest.main(pytest_args))
+    summary = args.reports_dir / "summary.json"
+    if not summary.is_file() or summary.stat().st_mtime < started:
+        say(f"no report was written (pytest exit {code}): the run did not complete")
+        return 1
+    release = json.loads(summary.read_text())["release"]
+    return int(release["exit_code"])
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from releasegate.report.write import write_reports
+
+    path = args.reports_dir / "summary.json"
+    if not path.is_file():
+        raise HarnessError(f"{path} does not exist", hint="run `releasegate run` first")
+    summary = json.loads(path.read_text())
+    write_reports(summary, args.reports_dir, previous=None, html=not args.no_html, progress=say)
+    return int(summary["release"]["exit_code"])
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from releasegate.stack import engine, labels
+
+    client = engine.connect_engine(auto_install=False, progress=say)
+    removed = labels.clean(client, run_id=args.run, include_live=args.all, progress=say)
+    say(f"removed {removed} object(s)")
+    return 0
+
+
+def cmd_images(args: argparse.Namespace) -> int:
+    from releasegate.config.profile import load_profile
+    from releasegate.stack import engine, images
+
+    profile = load_profile(args.profile)
+    client = engine.connect_engine(auto_install=True, progress=say)
+    recipes = []
+    if profile.db is not None and profile.db.image is None:
+        recipes.append(images.recipe_for_postgres(profile.db.version))
+    if profile.app.build is not None and profile.app.build.python:
+        recipes.append(images.recipe_for_python(profile.app.build.python))
+    images.build_all(client, recipes, progress=say)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "report": cmd_report, "clean": cmd_clean, "images": cmd_images}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except HarnessError as exc:
+        print(f"releasegate: {exc.category}: {exc.one_line()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("releasegate: interrupted", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""One gate run on the controller: stand the stack up, and at the end judge and report.
+
+The order is the data flow: stack → suites → measurements → verdicts → reports. Suites run in
+between (pytest, possibly on xdist workers); they only ever add measurement files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from releasegate import __version__
+from releasegate.config.profile import ExternalTarget, Profile, load_profile
+from releasegate.criteria import catalog
+from releasegate.criteria.engine import judge_all, stray_measurements
+from releasegate.criteria.release import ReleaseDecision, decide
+from releasegate.errors import HarnessError
+from releasegate.measure.record import MeasurementStore
+from releasegate.measure.redact import Redactor, secret_redactor
+from releasegate.stack.model import StackInfo
+
+SCHEMA = "releasegate.summary/1"
+
+
+def say(message: str) -> None:
+    """Progress for people watching: straight to the terminal, past pytest's capture."""
+    stream = sys.__stderr__ or sys.stderr
+    stream.write(f"[releasegate] {message}\n")
+    stream.flush()
+
+
+class StackHandle(Protocol):
+    def start(self) -> StackInfo: ...
+    def stop(self) -> None: ...
+    def capture_logs(self) -> dict[str, str]: ...
+
+
+@dataclass
+class RunOptions:
+    profile_path: Path
+    overrides: list[str] = field(default_factory=list)
+    reports_dir: Path = Path("reports")
+    external_url: str | None = None
+    dsn: str | None = None
+    containers: dict[str, str] = field(default_factory=dict)
+    html: bool = True
+    suites: list[str] = field(default_factory=list)
+
+    def load_profile(self) -> Profile:
+        profile = load_profile(self.profile_path, overrides=self.overrides)
+        if self.external_url:
+            profile = _with_external(profile, self)
+        return profile
+
+
+def _with_external(profile: Profile, options: RunOptions) -> Profile:
+    import dataclasses
+
+    base = profile.external or ExternalTarget(base_url="")
+    target = ExternalTarget(
+        base_url=(options.external_url or base.base_url).rstrip("/"),
+        dsn=options.dsn or base.dsn,
+        app_container=options.containers.get("app", base.app_container),
+        db_container=options.containers.get("db", base.db_container),
+    )
+    return dataclasses.replace(profile, provider="external", external=target)
+
+
+def git_revision(cwd: Path) -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=cwd, check=True,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+class GateRun:
+    def __init__(self, options: RunOptions, profile: Profile) -> None:
+        self.options = options
+        self.profile = profile
+        self.run_id = uuid.uuid4().hex[:8]
+        self.reports_dir = options.reports_dir
+        self.run_dir = self.reports_dir / "run"
+        self.store = MeasurementStore(self.run_dir / "measurements")
+        self.stack_file = self.run_dir / "stack.json"
+        self.started_at = dt.datetime.now(dt.timezone.utc)
+        self._t0 = time.monotonic()
+        self.handle: StackHandle | None = None
+        self.info: StackInfo | None = None
+        self.previous: dict[str, Any] | None = None
+        self.timings: dict[str, float] = {}
+
+    # -- before the suites ---------------------------------------------------------------
+    def prepare(self) -> None:
+        from releasegate.report.history import rotate_previous
+
+        self.reports_dir.mkdir(parents=True, exist_ok=True)
+        self.previous = rotate_previous(self.reports_dir)
+        # Nothing of an earlier run may be read as this run's evidence.
+        for stale in ("summary.json", "summary.md", "junit.xml"):
+            (self.reports_dir / stale).unlink(missing_ok=True)
+        shutil.rmtree(self.reports_dir / "allure-results", ignore_errors=True)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        self.run_dir.mkdir(parents=True)
+
+    def start_stack(self) -> StackInfo:
+        if self.profile.provider == "external":
+            from releasegate.stack.external import ExternalStack
+
+            self.handle = ExternalStack(self.profile, run_id=self.run_id, progress=say)
+        else:
+            from releasegate.stack.containers import ContainersStack
+
+            self.handle = ContainersStack(self.profile, run_id=self.run_id, run_dir=self.run_dir,
+                                          progress=say)
+        t = time.monotonic()
+        say(f"run {self.run_id}: profile {self.profile.name} ({self.profile.path}), "
+            f"provider {self.profile.provider}")
+        self.info = self.handle.start()
+        self.timings["stack_up_s"] = round(time.monotonic() - t, 2)
+        self.store.redact = self.redactor()
+        self.info.save(self.stack_file)
+        return self.info
+
+    def stop_stack(self) -> None:
+        if self.handle is not None:
+            say("tearing the stack down")
+            self.handle.stop()
+            self.handle = None
+        # It holds the run's secrets and is useless once the stack is gone.
+        self.stack_file.unlink(missing_ok=True)
+
+    # -- after the suites ----------------------------------------------------------------
+    def attach_logs(self) -> None:
+        if self.handle is None:
+            return
+        for role, text in self.handle.capture_logs().items():
+            path = self.store.attach(f"{role}-container.log", text)
+            say(f"captured {role} container log ({len(text.splitlines())} lines) → {path}")
+
+    def finish(
+        self, *, out_of_scope: frozenset[str], suites: list[str], partial: bool
+    ) -> ReleaseDecision:
+        from releasegate.report.write import write_reports
+
+        measurements = self.store.read_all()
+        records = judge_all(self.profile.thresholds, measurements, dt.date.today(),
+                            out_of_scope=out_of_scope)
+        decision = decide(records)
+        summary = self._summary(records, decision, out_of_scope=out_of_scope, suites=suites,
+                                partial=partial,
+                                stray=stray_measurements(self.profile.thresholds, measurements))
+        write_reports(summary, self.reports_dir, previous=self.previous, html=self.options.html,
+                      progress=say, redact=self.redactor())
+        return decision
+
+    def fail(self, error: HarnessError) -> None:
+        from releasegate.report.write import write_error_summary
+
+        write_error_summary(
+            self.reports_dir, error, run=self._run_meta(suites=self.options.suites, partial=False),
+            criteria=list(self.profile.thresholds), previous=self.previous, html=False,
+            progress=say, redact=self.redactor(),
+        )
+
+    def redactor(self) -> Redactor:
+        return secret_redactor(self.info.secrets if self.info else {})
+
+    def _run_meta(self, *, suites: list[str], partial: bool) -> dict[str, Any]:
+        finished = dt.datetime.now(dt.timezone.utc)
+        env = {
+            "releasegate": __version__, "python": platform.python_version(),
+            "machine": f"{platform.node()} {platform.system()} {platform.machine()}",
+            "git_revision": git_revision(Path.cwd()), "profile": self.profile.name,
+        }
+        if self.info is not None:
+            env.update(self.info.facts)
+        return {
+            "id": self.run_id, "started_at": self.started_at.isoformat(),
+            "finished_at": finished.isoformat(),
+            "duration_s": round(time.monotonic() - self._t0, 2),
+            "profile": str(self.profile.path), "profile_name": self.profile.name,
+            "provider": self.profile.provider, "suites": suites, "partial": partial,
+            "target": self.info.base_url if self.info else "", "environment": env,
+            "timings": self.timings,
+        }
+
+    def _summary(self, records: list[Any], decision: ReleaseDecision, *,
+                 out_of_scope: frozenset[str], suites: list[str], partial: bool,
+                 stray: list[str]) -> dict[str, Any]:
+        order = {c.id: i for i, c in enumerate(catalog.CRITERIA)}
+        records = sorted(records, key=lambda r: order.get(r.id, len(order)))
+        return {
+            "schema": SCHEMA,
+            "run": self._run_meta(suites=suites, partial=partial),
+            "release": decision.to_json(),
+            "criteria": [r.to_json() for r in records],
+            "outside_profile": [c.id for c in catalog.CRITERIA
+                                if c.id not in self.profile.thresholds],
+            "out_of_scope": sorted(out_of_scope),
+            "stray": stray,
+            "error": None,
+        }

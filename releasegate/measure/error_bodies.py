@@ -1,0 +1,57 @@
+"""What a well-behaved error response looks like, and what leaks look like.
+
+Shared by every suite that provokes errors (e2e now, fuzzing and injection later): one
+definition of "structured, no stack trace, no SQL text".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+LEAK_PATTERNS: dict[str, re.Pattern[str]] = {
+    "python traceback": re.compile(
+        r"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+"),
+    "exception repr": re.compile(r"\b[A-Z][A-Za-z]+(Error|Exception)\(['\"]"),
+    "SQL text": re.compile(
+        r"\bSELECT\b[\s\S]{0,200}\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|"
+        r"\bDELETE\s+FROM\b", re.IGNORECASE),
+    "database driver detail": re.compile(
+        r"psycopg|sqlalchemy|asyncpg|syntax error at or near|\[SQL:|pg_catalog", re.IGNORECASE),
+    "java/go/js stack": re.compile(
+        r"\bat [\w.$]+\([\w.]+:\d+\)|goroutine \d+ \[|\n\s+at .+:\d+:\d+"),
+}
+DEFAULT_FIELDS = ("code", "message", "request_id")
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def leaks(text: str) -> list[str]:
+    return [name for name, pattern in LEAK_PATTERNS.items() if pattern.search(text)]
+
+
+def body_violations(
+    response: httpx.Response, *, fields: Iterable[str] = DEFAULT_FIELDS
+) -> list[str]:
+    """Everything wrong with one error response; an empty list means it is well formed."""
+    problems: list[str] = []
+    text = response.text
+    try:
+        body: Any = json.loads(text)
+    except ValueError:
+        return [f"body is not JSON: {text[:80]!r}"] + [f"leaks {name}" for name in leaks(text)]
+    if not isinstance(body, dict):
+        return [f"body is {type(body).__name__}, not an object"]
+    missing = [f for f in fields if not body.get(f)]
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    header_id = response.headers.get(REQUEST_ID_HEADER)
+    if not header_id:
+        problems.append(f"no {REQUEST_ID_HEADER} header")
+    elif "request_id" in fields and body.get("request_id") != header_id:
+        problems.append(f"body request_id {body.get('request_id')!r} ≠ header {header_id!r}")
+    problems.extend(f"leaks {name}" for name in leaks(text))
+    return problems

@@ -1,0 +1,287 @@
+"""The pytest plugin that turns the suites into a gate run.
+
+The controller owns the stack (started once, in ``pytest_sessionstart``) and hands its endpoints
+to pytest-xdist workers through a file. Tests declare the criteria they measure with
+``@pytest.mark.criterion(...)``; a test that ends without recording one — skipped, crashed, or
+simply silent — leaves ``insufficient`` or ``error`` behind, never a pass.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from releasegate.config.profile import Profile
+from releasegate.criteria import catalog
+from releasegate.errors import HarnessError
+from releasegate.gate import GateRun, RunOptions, say
+from releasegate.measure.record import MeasurementStore, Outcome
+from releasegate.measure.recorder import Recorder
+from releasegate.measure.redact import secret_redactor
+from releasegate.stack.model import StackInfo
+
+_GATE = pytest.StashKey["GateState"]()
+_RECORDED = pytest.StashKey[set[str]]()
+_FINALISED = pytest.StashKey[bool]()
+SUITE_MARKERS = ("deploy", "e2e", "compat", "security", "load", "stress", "soak", "backup",
+                 "reliability")
+
+
+class GateState:
+    """What every process (controller or worker) knows about the current run."""
+
+    def __init__(self, options: RunOptions, profile: Profile, run_dir: Path) -> None:
+        self.options = options
+        self.profile = profile
+        self.run_dir = run_dir
+        self.store = MeasurementStore(run_dir / "measurements")
+        self.run: GateRun | None = None  # controller only
+        self.info: StackInfo | None = None
+        self.collected: set[str] = set()
+        self.deselected: set[str] = set()
+        self.aborted = False
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("releasegate")
+    group.addoption("--profile", default=os.environ.get("RELEASEGATE_PROFILE"),
+                    help="profile TOML describing the stack and thresholds")
+    group.addoption("--set", action="append", default=[], dest="rg_set", metavar="KEY=VALUE",
+                    help="override a profile value, e.g. stack.health_timeout_s=30")
+    group.addoption("--external", default=None, metavar="URL",
+                    help="test an already-deployed environment at URL instead of containers")
+    group.addoption("--dsn", default=None, help="database DSN of the external environment")
+    group.addoption("--container", action="append", default=[], metavar="ROLE=NAME",
+                    help="container names of the external environment (app=..., db=...)")
+    group.addoption("--reports-dir", default="reports", help="where reports are written")
+    group.addoption("--no-html", action="store_true", help="skip the Allure HTML report")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "criterion(*ids): documented criteria this test measures")
+    config.addinivalue_line("markers", "disruptive: stops or breaks part of the stack; runs "
+                            "alone, never beside other tests")
+    profile_path = config.getoption("profile")
+    if not profile_path:
+        return
+    containers = dict(item.split("=", 1) for item in config.getoption("container") if "=" in item)
+    options = RunOptions(
+        profile_path=Path(profile_path), overrides=config.getoption("rg_set"),
+        reports_dir=Path(config.getoption("reports_dir")),
+        external_url=config.getoption("external"), dsn=config.getoption("dsn"),
+        containers=containers, html=not config.getoption("no_html"),
+        suites=[m for m in SUITE_MARKERS if m in (config.getoption("markexpr") or "")],
+    )
+    try:
+        profile = options.load_profile()
+    except HarnessError as exc:
+        raise pytest.UsageError(exc.one_line()) from None
+    state = GateState(options, profile, options.reports_dir / "run")
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        state.info = StackInfo.load(Path(workerinput["releasegate_stack"]))
+        state.store.redact = secret_redactor(state.info.secrets)
+    else:
+        state.run = GateRun(options, profile)
+        state.store = state.run.store
+    config.stash[_GATE] = state
+
+
+def _state(config: pytest.Config) -> GateState | None:
+    return config.stash.get(_GATE, None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = _state(session.config)
+    if state is None or state.run is None or session.config.option.collectonly:
+        return
+    run = state.run
+    # SIGTERM (a CI job cancelled) must tear the stack down like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        run.prepare()
+        state.info = run.start_stack()
+    except HarnessError as exc:
+        state.aborted = True
+        run.stop_stack()
+        run.fail(exc)
+        pytest.exit(f"releasegate: {exc.one_line()}", returncode=1)
+    except BaseException:
+        state.aborted = True
+        run.stop_stack()
+        raise
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure_node(node: Any) -> None:  # pytest-xdist hook, controller side
+    state = _state(node.config)
+    if state is not None and state.run is not None:
+        node.workerinput["releasegate_stack"] = str(state.run.stack_file)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = _state(config)
+    for item in items:
+        for cid in _declared(item):
+            if cid not in catalog.BY_ID:
+                guess = catalog.closest(cid)
+                raise pytest.UsageError(
+                    f"{item.nodeid}: unknown criterion ID {cid!r}"
+                    + (f" (did you mean {guess!r}?)" if guess else "")
+                )
+            if state is not None:
+                state.collected.add(cid)
+    # Disruptive tests last: they stop databases and kill containers.
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        state = _state(item.config)
+        if state is not None:
+            state.deselected.update(_declared(item))
+
+
+def _declared(item: pytest.Item) -> list[str]:
+    return [cid for mark in item.iter_markers("criterion") for cid in mark.args]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    state = _state(item.config)
+    if state is None or item.stash.get(_FINALISED, False):
+        return report
+    if (report.when == "setup" and not report.passed) or report.when == "call":
+        item.stash[_FINALISED] = True
+        _leave_evidence(state, item, report)
+    return report
+
+
+def _leave_evidence(state: GateState, item: pytest.Item, report: pytest.TestReport) -> None:
+    """A declared criterion the test did not record gets insufficient or error, never silence."""
+    recorded = item.stash.get(_RECORDED, set())
+    missing = [cid for cid in _declared(item) if cid not in recorded]
+    if not missing:
+        return
+    if report.skipped:
+        outcome, reason = Outcome.INSUFFICIENT, _skip_reason(report)
+    elif report.failed:
+        outcome, reason = Outcome.ERROR, f"the test broke before measuring: {_crash(report)}"
+    else:
+        outcome, reason = Outcome.ERROR, "the test ended without recording a measurement"
+    from releasegate.measure.record import Measurement
+
+    for cid in missing:
+        state.store.write(Measurement(criterion=cid, value=None, samples=0, source="",
+                                      outcome=outcome, reason=reason, test=item.nodeid))
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _crash(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    return text.strip().splitlines()[0][:300] if text.strip() else "unknown error"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = _state(session.config)
+    if state is None or state.run is None or state.aborted or session.config.option.collectonly:
+        return
+    run = state.run
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        run.attach_logs()
+        run.stop_stack()
+        run.fail(HarnessError("the run was interrupted before the suites finished",
+                              hint="run it again; nothing from this run counts"))
+        session.exitstatus = 1
+        return
+    try:
+        run.attach_logs()
+    finally:
+        run.stop_stack()
+    selected = {cid for item in session.items for cid in _declared(item)}
+    out_of_scope = frozenset(state.deselected - selected)
+    decision = run.finish(out_of_scope=out_of_scope, suites=run.options.suites,
+                          partial=bool(state.deselected))
+    say(f"release verdict: {decision.verdict.upper()} (exit {int(decision.exit_code)}) — "
+        f"{decision.reason}; see {run.reports_dir / 'summary.md'}")
+    session.exitstatus = int(decision.exit_code)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = _state(config)
+    if state is not None and state.run is not None:
+        state.run.stop_stack()
+
+
+# -- fixtures -----------------------------------------------------------------------------
+
+def _require_state(request: pytest.FixtureRequest) -> GateState:
+    state = _state(request.config)
+    if state is None:
+        pytest.fail("no profile: run through `releasegate run` or pass --profile", pytrace=False)
+    return state
+
+
+@pytest.fixture(scope="session")
+def gate_profile(request: pytest.FixtureRequest) -> Profile:
+    return _require_state(request).profile
+
+
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest) -> StackInfo:
+    state = _require_state(request)
+    if state.info is None:
+        pytest.skip("the stack was not started")
+    return state.info
+
+
+@pytest.fixture(scope="session")
+def healthy_stack(stack: StackInfo) -> StackInfo:
+    if not stack.healthy:
+        pytest.skip("the application never became healthy, so this could not be measured "
+                    f"(last health answer: {stack.startup.last_health_status or 'none'})")
+    return stack
+
+
+@pytest.fixture
+def record(request: pytest.FixtureRequest) -> Recorder:
+    state = _require_state(request)
+    item = request.node
+    recorded: set[str] = item.stash.setdefault(_RECORDED, set())
+    return Recorder(state.store, state.profile.thresholds, test=item.nodeid,
+                    declared=frozenset(_declared(item)), on_record=recorded.add)
+
+
+@pytest.fixture(autouse=True)
+def _disruption_lock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Disruptive tests hold the run's lock exclusively; all others share it."""
+    state = _state(request.config)
+    if state is None or not state.run_dir.is_dir():
+        yield
+        return
+    exclusive = request.node.get_closest_marker("disruptive") is not None
+    with open(state.run_dir / "disruption.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,156 @@
+"""The plugin fails closed: a skipped, crashed or silent test never leaves a pass behind.
+
+Each case is a real pytest run in a subprocess against a real local HTTP server, through the
+external provider, so the whole path — collection, evidence, judging, reports, exit code — runs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+PROFILE = """
+[profile]
+name = "plugin-test"
+[stack]
+provider = "external"
+[external]
+base_url = "{url}"
+[services.app]
+kind = "app"
+image = "unused:1"
+port = 8000
+health_path = "/health"
+[thresholds."FUNC-HEALTH"]
+[thresholds."FUNC-E2E-FLOWS"]
+[thresholds."FUNC-ERROR-HANDLING"]
+[thresholds."SEC-SAST"]
+"""
+
+TESTS = '''
+import pytest
+from releasegate.measure.recorder import CheckList
+
+pytestmark = pytest.mark.e2e
+
+@pytest.mark.criterion("FUNC-HEALTH")
+def test_measures(record, stack):
+    checks = CheckList()
+    checks.add("answers", True)
+    record.checks("FUNC-HEALTH", checks, source="unit")
+
+@pytest.mark.criterion("FUNC-E2E-FLOWS")
+def test_skips(stack):
+    pytest.skip("nothing to drive here")
+
+@pytest.mark.criterion("FUNC-ERROR-HANDLING")
+def test_crashes(stack):
+    raise RuntimeError("boom")
+'''
+
+
+class _Health(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/health" else 404)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _run(pytester: pytest.Pytester, url: str, tests: str, *args: str) -> tuple[int, dict[str, Any]]:
+    pytester.makefile(".toml", profile=PROFILE.format(url=url))
+    pytester.makepyfile(test_suite=tests)
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_subprocess(
+        "-p", "releasegate.pytest_plugin", "-p", "no:cacheprovider", "--profile",
+        str(pytester.path / "profile.toml"), "--reports-dir", str(reports), "--no-html", *args)
+    summary = json.loads((reports / "summary.json").read_text())
+    return int(result.ret), summary
+
+
+def verdicts(summary: dict[str, Any]) -> dict[str, str]:
+    return {r["id"]: r["verdict"] for r in summary["criteria"]}
+
+
+def test_skip_crash_and_silence_never_pass(pytester: pytest.Pytester, target: str) -> None:
+    code, summary = _run(pytester, target, TESTS)
+    assert verdicts(summary) == {
+        "FUNC-HEALTH": "pass", "FUNC-E2E-FLOWS": "insufficient",
+        "FUNC-ERROR-HANDLING": "error", "SEC-SAST": "not_run",
+    }
+    assert code == 1 and summary["release"]["verdict"] == "error"
+    reasons = {r["id"]: r["reasons"] for r in summary["criteria"]}
+    assert "nothing to drive here" in reasons["FUNC-E2E-FLOWS"][0]
+    assert "boom" in reasons["FUNC-ERROR-HANDLING"][0]
+    assert "no suite evaluated" in reasons["SEC-SAST"][0]
+
+
+def test_a_breach_exits_2(pytester: pytest.Pytester, target: str) -> None:
+    tests = TESTS.replace('checks.add("answers", True)', 'checks.add("answers", False, "no")')
+    code, summary = _run(pytester, target, tests)
+    assert verdicts(summary)["FUNC-HEALTH"] == "fail"
+    assert code == 2 and summary["release"]["verdict"] == "not_ready"
+
+
+def test_a_test_that_records_nothing_is_an_error(pytester: pytest.Pytester, target: str) -> None:
+    tests = TESTS.replace('    record.checks("FUNC-HEALTH", checks, source="unit")\n', "")
+    code, summary = _run(pytester, target, tests, "-k", "measures")
+    assert code == 1
+    assert verdicts(summary)["FUNC-HEALTH"] == "error"
+    assert "without recording" in summary["criteria"][0]["reasons"][0]
+
+
+def test_partial_run_judges_only_selected_criteria(pytester: pytest.Pytester, target: str) -> None:
+    code, summary = _run(pytester, target, TESTS, "-k", "measures")
+    assert summary["run"]["partial"] is True
+    assert set(summary["out_of_scope"]) == {"FUNC-E2E-FLOWS", "FUNC-ERROR-HANDLING"}
+    # SEC-SAST has no suite at all: still not_run, still blocking.
+    assert verdicts(summary) == {"FUNC-HEALTH": "pass", "SEC-SAST": "not_run"}
+    assert code == 3
+
+
+def test_unknown_criterion_marker_is_a_usage_error(pytester: pytest.Pytester, target: str) -> None:
+    pytester.makefile(".toml", profile=PROFILE.format(url=target))
+    pytester.makepyfile(test_suite='import pytest\n@pytest.mark.criterion("FUNC-HEALTHY")\n'
+                                   'def test_x():\n    pass\n')
+    result = pytester.runpytest_subprocess("-p", "releasegate.pytest_plugin", "--profile",
+                                           str(pytester.path / "profile.toml"), "--no-html")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown criterion ID 'FUNC-HEALTHY'*FUNC-HEALTH*"])
+
+
+def test_secrets_never_reach_the_report(
+    pytester: pytest.Pytester, target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = PROFILE + '[secrets.canary]\nenv = "RG_TEST_CANARY"\n'
+    secret = "canary-5f0c1e9a7b3d4c2e8a6f"
+    monkeypatch.setenv("RG_TEST_CANARY", secret)
+    tests = TESTS.replace('source="unit")', 'source="unit", evidence={"leak": stack.secrets})')
+    pytester.makefile(".toml", profile=profile.format(url=target))
+    pytester.makepyfile(test_suite=tests)
+    reports = pytester.path / "reports"
+    pytester.runpytest_subprocess("-p", "releasegate.pytest_plugin", "--profile",
+                                  str(pytester.path / "profile.toml"), "--reports-dir",
+                                  str(reports), "--no-html", "-k", "measures")
+    text = (reports / "summary.json").read_text()
+    assert "«secret:canary»" in text
+    assert not (reports / "run" / "stack.json").exists()
+    files = [p for p in reports.rglob("*") if p.is_file()]
+    assert len(files) > 5
+    for path in files:
+        assert secret not in path.read_text(errors="replace"), path
