@@ -1,0 +1,163 @@
+"""FUNC-ERROR-HANDLING and FUNC-ERROR-LOG-ALERT: errors are structured, leak nothing, are logged
+under the request id, and a server error reaches the alert receiver."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from releasegate.config.profile import Profile
+from releasegate.measure import error_bodies, logs
+from releasegate.measure.alerts import wait_for_alert
+from releasegate.measure.api import Api
+from releasegate.measure.recorder import CheckList, Recorder
+from releasegate.stack.model import StackInfo
+
+pytestmark = pytest.mark.e2e
+
+
+def _openapi_operations(anon: Api, profile: Profile) -> list[tuple[str, str]]:
+    response = anon.get(profile.app.openapi_path)
+    if response.status_code != 200:
+        return []
+    ops: list[tuple[str, str]] = []
+    for path, item in (response.json().get("paths") or {}).items():
+        for method in item:
+            if method.upper() in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+                ops.append((method.upper(), path))
+    return ops
+
+
+def _provocations(profile: Profile, anon: Api, api: Api, marker: str) -> list[
+    tuple[str, Api, str, str, dict[str, Any]]
+]:
+    """(what, client, method, path, kwargs) for every kind of error worth provoking."""
+    ops = _openapi_operations(anon, profile)
+    public = {profile.app.health_path, profile.app.liveness_path, profile.app.openapi_path,
+              profile.login.path if profile.login else ""}
+    protected = next((p for m, p in ops if m == "GET" and p not in public and "{" not in p), None)
+    by_id = next((p for m, p in ops if m == "GET" and p.count("{") == 1), None)
+    login = profile.login.path if profile.login else None
+    cases: list[tuple[str, Api, str, str, dict[str, Any]]] = [
+        ("unknown route → 404", api, "GET", f"/releasegate-missing-{marker}", {}),
+    ]
+    if protected:
+        cases.append(("no credentials → 401", anon, "GET", protected, {}))
+        cases.append(("bad token → 401", anon, "GET", protected,
+                      {"headers": {"Authorization": "Bearer not-a-real-token"}}))
+        cases.append(("invalid query parameter → 422", api, "GET", protected,
+                      {"params": {"page": "not-a-number", "page_size": "-5"}}))
+    if by_id:
+        cases.append(("missing object → 404", api, "GET", by_id.split("{")[0] + "987654321", {}))
+    if login:
+        cases.append(("malformed JSON → 4xx", anon, "POST", login,
+                      {"content": b'{"username": ', "headers": {"Content-Type":
+                                                                  "application/json"}}))
+        cases.append(("wrong types → 422", anon, "POST", login,
+                      {"json": {"username": ["x"], "password": {"a": 1}}}))
+        cases.append(("method not allowed → 405", anon, "DELETE", login, {}))
+    probe = profile.probes.get("server_error")
+    if probe:
+        cases.append(("provoked server error → 500", api, str(probe.get("method", "POST")),
+                      str(probe["path"]), {}))
+    return cases
+
+
+@pytest.mark.criterion("FUNC-ERROR-HANDLING")
+def test_errors_are_structured_and_logged(
+    healthy_stack: StackInfo, gate_profile: Profile, anon: Api, api: Api, record: Recorder,
+    request: pytest.FixtureRequest,
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    started = time.time()
+    checks = CheckList()
+    seen: list[dict[str, Any]] = []
+    fields = tuple(gate_profile.thresholds["FUNC-ERROR-HANDLING"].options.get(
+        "body_fields", error_bodies.DEFAULT_FIELDS))  # type: ignore[arg-type]
+    for i, (what, client, method, path, kwargs) in enumerate(
+            _provocations(gate_profile, anon, api, marker)):
+        request_id = f"rg-{marker}-{i}"
+        headers = {**kwargs.pop("headers", {}), error_bodies.REQUEST_ID_HEADER: request_id}
+        try:
+            response = client.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            checks.add(what, False, f"no answer: {type(exc).__name__}")
+            continue
+        problems = error_bodies.body_violations(response, fields=fields)
+        if response.status_code < 400:
+            problems.insert(0, f"answered {response.status_code}, not an error")
+        checks.add(what, not problems, "; ".join(problems) or f"{response.status_code}")
+        seen.append({"case": what, "status": response.status_code,
+                     "request_id": response.headers.get(error_bodies.REQUEST_ID_HEADER),
+                     "body": response.text[:300]})
+    if not seen:
+        record.insufficient("FUNC-ERROR-HANDLING", "no error could be provoked")
+        return
+    attachments = [record.attach("error-responses.json", json.dumps(seen, indent=2))]
+    if healthy_stack.app_container:
+        container = request.getfixturevalue("app_container")
+        time.sleep(1.0)  # let the log writer flush
+        text = logs.container_logs(container, since=started)
+        for case in seen:
+            rid = case["request_id"]
+            found = bool(rid) and bool(logs.entries_for(text, rid))
+            checks.add(f"request id of '{case['case']}' is in the application log", found,
+                       f"{rid} not found in {len(text.splitlines())} log lines" if not found
+                       else "")
+        attachments.append(record.attach("app-log-window.txt", text[-200_000:]))
+        source = ("errors provoked over HTTP; bodies and X-Request-ID inspected; "
+                  "the app's stdout log (docker logs) searched for each request id")
+    else:
+        source = "errors provoked over HTTP; bodies inspected (no log access: ids unverified)"
+        record.insufficient("FUNC-ERROR-HANDLING",
+                            "the application's logs are not reachable, so the request ids "
+                            "cannot be matched to log entries", scope="error log")
+    record.checks("FUNC-ERROR-HANDLING", checks, source=source, attachments=attachments,
+                  evidence={"cases": [{k: v for k, v in c.items() if k != "body"}
+                                      for c in seen]}, scope="error responses")
+
+
+@pytest.mark.criterion("FUNC-ERROR-LOG-ALERT")
+def test_server_error_is_logged_and_alerted(
+    healthy_stack: StackInfo, gate_profile: Profile, api: Api, app_container: Any,
+    alerts_url: str, record: Recorder,
+) -> None:
+    probe = gate_profile.probes.get("server_error")
+    if not probe:
+        record.insufficient("FUNC-ERROR-LOG-ALERT",
+                            "the profile names no way to provoke a server error "
+                            "([probes.server_error])")
+        return
+    timeout = float(str(gate_profile.thresholds["FUNC-ERROR-LOG-ALERT"].options.get(
+        "alert_timeout_s", 20)))
+    request_id = f"rg-alert-{uuid.uuid4().hex[:12]}"
+    started = time.time()
+    response = api.request(str(probe.get("method", "POST")), str(probe["path"]),
+                           headers={error_bodies.REQUEST_ID_HEADER: request_id})
+    rid = response.headers.get(error_bodies.REQUEST_ID_HEADER) or request_id
+    checks = CheckList()
+    checks.add("the probe ends in a 5xx", response.status_code >= 500,
+               f"answered {response.status_code}")
+    alert = wait_for_alert(alerts_url, {"request_id": rid}, timeout=timeout, since=started)
+    checks.add(f"an alert naming the request reaches the receiver within {timeout:.0f} s",
+               alert is not None, f"no alert with request_id {rid}")
+    text = logs.container_logs(app_container, since=started)
+    entries = logs.entries_for(text, rid)
+    errors = [e for e in entries if logs.level_of(e) in ("error", "critical", "fatal")]
+    checks.add("a structured (JSON) log entry at error level carries the request id",
+               bool(errors), f"{len(entries)} JSON entries with the id, none at error level"
+               if entries else "no JSON log entry with the id")
+    delay = round(alert["received_at"] - started, 3) if alert else None
+    record.checks(
+        "FUNC-ERROR-LOG-ALERT", checks,
+        source="server error provoked through the profile's probe; alert read from the "
+               "harness's own HTTP receiver; log from docker logs",
+        evidence={"request_id": rid, "status": response.status_code, "alert_delay_s": delay,
+                  "alert": alert["body"] if alert else None,
+                  "log_entry": errors[0] if errors else None},
+    )
