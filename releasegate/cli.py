@@ -14,8 +14,7 @@ from pathlib import Path
 
 from releasegate import __version__
 from releasegate.errors import HarnessError
-from releasegate.gate import RunOptions, say
-from releasegate.pytest_plugin import SUITE_MARKERS
+from releasegate.gate import SUITE_MARKERS, RunOptions, say
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PROFILE = REPO / "profiles" / "rento.toml"

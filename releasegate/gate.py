@@ -28,6 +28,8 @@ from releasegate.measure.redact import Redactor, secret_redactor
 from releasegate.stack.model import StackInfo
 
 SCHEMA = "releasegate.summary/1"
+SUITE_MARKERS = ("deploy", "e2e", "compat", "security", "load", "stress", "soak", "backup",
+                 "reliability")
 
 
 def say(message: str) -> None:
@@ -171,6 +173,16 @@ class GateRun:
             criteria=list(self.profile.thresholds), previous=self.previous, html=False,
             progress=say, redact=self.redactor(),
         )
+
+    def unexpected(self, exc: Exception) -> HarnessError:
+        """A bug in the harness: one line for the user, the traceback kept for the report."""
+        import traceback
+
+        path = self.run_dir / "harness-error.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(traceback.format_exception(exc)))
+        return HarnessError(f"unexpected {type(exc).__name__}: {exc}",
+                            hint=f"a releasegate bug; traceback in {path}")
 
     def redactor(self) -> Redactor:
         return secret_redactor(self.info.secrets if self.info else {})

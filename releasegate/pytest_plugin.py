@@ -20,7 +20,7 @@ import pytest
 from releasegate.config.profile import Profile
 from releasegate.criteria import catalog
 from releasegate.errors import HarnessError
-from releasegate.gate import GateRun, RunOptions, say
+from releasegate.gate import SUITE_MARKERS, GateRun, RunOptions, say
 from releasegate.measure.record import MeasurementStore, Outcome
 from releasegate.measure.recorder import Recorder
 from releasegate.measure.redact import secret_redactor
@@ -29,8 +29,6 @@ from releasegate.stack.model import StackInfo
 _GATE = pytest.StashKey["GateState"]()
 _RECORDED = pytest.StashKey[set[str]]()
 _FINALISED = pytest.StashKey[bool]()
-SUITE_MARKERS = ("deploy", "e2e", "compat", "security", "load", "stress", "soak", "backup",
-                 "reliability")
 
 
 class GateState:
@@ -108,15 +106,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     try:
         run.prepare()
         state.info = run.start_stack()
-    except HarnessError as exc:
-        state.aborted = True
-        run.stop_stack()
-        run.fail(exc)
-        pytest.exit(f"releasegate: {exc.one_line()}", returncode=1)
-    except BaseException:
+    except KeyboardInterrupt:
         state.aborted = True
         run.stop_stack()
         raise
+    except Exception as exc:
+        state.aborted = True
+        run.stop_stack()
+        error = exc if isinstance(exc, HarnessError) else run.unexpected(exc)
+        run.fail(error)
+        pytest.exit(f"releasegate: {error.category}: {error.one_line()}", returncode=1)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -220,7 +219,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     selected = {cid for item in session.items for cid in _declared(item)}
     out_of_scope = frozenset(state.deselected - selected)
     decision = run.finish(out_of_scope=out_of_scope, suites=run.options.suites,
-                          partial=bool(state.deselected))
+                          # Restricting a run to named suites is partial even when, today,
+                          # those suites are all there is.
+                          partial=bool(state.deselected or run.options.suites))
     say(f"release verdict: {decision.verdict.upper()} (exit {int(decision.exit_code)}) — "
         f"{decision.reason}; see {run.reports_dir / 'summary.md'}")
     session.exitstatus = int(decision.exit_code)

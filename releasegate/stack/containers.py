@@ -207,9 +207,8 @@ class ContainersStack:
         self.progress(f"starting PostgreSQL {db.version} ({image})")
         container = _LoopbackContainer(image, env=env, network=self.network,
                                        network_aliases=[db.name])
-        container.with_loopback_port(5432).with_kwargs(
-            labels=labels.run_labels(self.run_id, "db"), name=f"releasegate-{self.run_id}-db"
-        )
+        container.with_loopback_port(5432).with_name(f"releasegate-{self.run_id}-db")
+        container.with_kwargs(labels=labels.run_labels(self.run_id, "db"))
         self.db = container
         container.start()
         port = int(container.get_exposed_port(5432))
@@ -249,8 +248,9 @@ class ContainersStack:
         env = render_all(app.env, values, where=f"services.{app.name}.env")
         container = _LoopbackContainer(image, env=env, network=self.network,
                                        network_aliases=[app.name])
-        container.with_loopback_port(app.port).with_kwargs(
-            labels=labels.run_labels(self.run_id, "app"), name=f"releasegate-{self.run_id}-app",
+        container.with_loopback_port(app.port).with_name(f"releasegate-{self.run_id}-app")
+        container.with_kwargs(
+            labels=labels.run_labels(self.run_id, "app"),
             restart_policy={"Name": app.restart_policy} if app.restart_policy != "no" else None,
         )
         self.app = container

@@ -21,16 +21,27 @@ from releasegate.stack.model import StackInfo
 pytestmark = pytest.mark.e2e
 
 
-def _openapi_operations(anon: Api, profile: Profile) -> list[tuple[str, str]]:
+def _openapi_operations(anon: Api, profile: Profile) -> list[tuple[str, str, list[str]]]:
+    """(method, path, names of integer query parameters) of every documented operation."""
     response = anon.get(profile.app.openapi_path)
     if response.status_code != 200:
         return []
-    ops: list[tuple[str, str]] = []
+    ops: list[tuple[str, str, list[str]]] = []
     for path, item in (response.json().get("paths") or {}).items():
-        for method in item:
-            if method.upper() in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-                ops.append((method.upper(), path))
+        for method, operation in item.items():
+            if method.upper() not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+                continue
+            integers = [
+                str(p["name"]) for p in (operation.get("parameters") or [])
+                if p.get("in") == "query" and _is_integer(p.get("schema") or {})
+            ]
+            ops.append((method.upper(), path, integers))
     return ops
+
+
+def _is_integer(schema: dict[str, Any]) -> bool:
+    options = [schema, *(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    return any(option.get("type") == "integer" for option in options)
 
 
 def _provocations(profile: Profile, anon: Api, api: Api, marker: str) -> list[
@@ -40,8 +51,10 @@ def _provocations(profile: Profile, anon: Api, api: Api, marker: str) -> list[
     ops = _openapi_operations(anon, profile)
     public = {profile.app.health_path, profile.app.liveness_path, profile.app.openapi_path,
               profile.login.path if profile.login else ""}
-    protected = next((p for m, p in ops if m == "GET" and p not in public and "{" not in p), None)
-    by_id = next((p for m, p in ops if m == "GET" and p.count("{") == 1), None)
+    protected = next((p for m, p, _ in ops if m == "GET" and p not in public and "{" not in p),
+                     None)
+    typed = next(((p, ints) for m, p, ints in ops if m == "GET" and ints and "{" not in p), None)
+    by_id = next((p for m, p, _ in ops if m == "GET" and p.count("{") == 1), None)
     login = profile.login.path if profile.login else None
     cases: list[tuple[str, Api, str, str, dict[str, Any]]] = [
         ("unknown route → 404", api, "GET", f"/releasegate-missing-{marker}", {}),
@@ -50,8 +63,10 @@ def _provocations(profile: Profile, anon: Api, api: Api, marker: str) -> list[
         cases.append(("no credentials → 401", anon, "GET", protected, {}))
         cases.append(("bad token → 401", anon, "GET", protected,
                       {"headers": {"Authorization": "Bearer not-a-real-token"}}))
-        cases.append(("invalid query parameter → 422", api, "GET", protected,
-                      {"params": {"page": "not-a-number", "page_size": "-5"}}))
+    if typed:
+        path, integers = typed
+        cases.append(("integer query parameter given text → 422", api, "GET", path,
+                      {"params": {integers[0]: "not-a-number"}}))
     if by_id:
         cases.append(("missing object → 404", api, "GET", by_id.split("{")[0] + "987654321", {}))
     if login:
