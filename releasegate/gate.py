@@ -136,8 +136,10 @@ class GateRun:
     def stop_stack(self) -> None:
         if self.handle is not None:
             say("tearing the stack down")
+            t = time.monotonic()
             self.handle.stop()
             self.handle = None
+            self.timings["teardown_s"] = round(time.monotonic() - t, 2)
         # It holds the run's secrets and is useless once the stack is gone.
         self.stack_file.unlink(missing_ok=True)
 

@@ -212,6 +212,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                               hint="run it again; nothing from this run counts"))
         session.exitstatus = 1
         return
+    run.timings["tests_s"] = round(_time_in_tests(session), 2)
     try:
         run.attach_logs()
     finally:
@@ -231,6 +232,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = _state(config)
     if state is not None and state.run is not None:
         state.run.stop_stack()
+
+
+def _time_in_tests(session: pytest.Session) -> float:
+    """Seconds spent inside tests, every phase, as the terminal reporter saw them (xdist too)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    stats: dict[str, list[Any]] = getattr(reporter, "stats", {}) or {}
+    return sum(float(getattr(r, "duration", 0.0)) for reports in stats.values() for r in reports
+               if getattr(r, "when", None) in ("setup", "call", "teardown"))
 
 
 # -- fixtures -----------------------------------------------------------------------------
