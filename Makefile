@@ -56,6 +56,7 @@ app-test:
 	$(MAKE) -C sut/rento test
 
 selftest: setup
+	$(RG) images --profile $(PROFILE)
 	$(BIN)/pytest tests/integration tests/gate -q
 
 test: setup lint unit app-test selftest

@@ -23,12 +23,14 @@ from releasegate.config.profile import Profile
 from releasegate.errors import ConfigError, EnvironmentProblem
 from releasegate.measure.alerts import AlertReceiver
 from releasegate.stack import build, engine, images, labels
+from releasegate.stack.autoheal import UnhealthyRestarter
 from releasegate.stack.health import wait_healthy
 from releasegate.stack.model import DatabaseEndpoint, StackInfo, StartupRecord
 from releasegate.stack.templating import render_all
 
 Progress = Callable[[str], None]
 DB_READY_TIMEOUT_S = 60.0
+AUTOHEAL_JOURNAL = "autoheal.jsonl"
 
 
 class _LoopbackContainer(DockerContainer):
@@ -76,6 +78,7 @@ class ContainersStack:
         self.db: _LoopbackContainer | None = None
         self.app: _LoopbackContainer | None = None
         self.receiver: AlertReceiver | None = None
+        self.autoheal: UnhealthyRestarter | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> StackInfo:
@@ -114,6 +117,9 @@ class ContainersStack:
 
     def stop(self) -> None:
         """Remove everything this run created; safe to call twice and after a failed start."""
+        if self.autoheal is not None:
+            self.autoheal.stop()
+            self.autoheal = None
         for container in (self.app, self.db):
             if container is not None:
                 try:
@@ -261,6 +267,9 @@ class ContainersStack:
         wrapped = container.get_wrapped_container()
         info.app_container = wrapped.id
         info.base_url = f"http://127.0.0.1:{container.get_exposed_port(app.port)}"
+        if app.on_unhealthy == "restart":
+            self.autoheal = UnhealthyRestarter(wrapped, self.run_dir / AUTOHEAL_JOURNAL,
+                                               self.progress).start()
 
         def running() -> bool:
             wrapped.reload()
