@@ -24,6 +24,9 @@ OUTPUT = "html"
 CONFIG = "allurerc.mjs"
 INSTALL_TIMEOUT_S = 600.0
 GENERATE_TIMEOUT_S = 600.0
+# The pinned npm toolchain (package.json, lock file, allurerc.mjs) lives in the repository's
+# reports/ folder, whatever --reports-dir a run writes to.
+TOOLCHAIN = Path(__file__).resolve().parents[2] / "reports"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TAIL_LINES = 15
 
@@ -102,6 +105,17 @@ def _index(output: Path) -> Path | None:
     return None
 
 
+def _workdir(reports_dir: Path) -> Path:
+    """The directory Allure runs in: the config resolves everything relative to itself."""
+    target = reports_dir.resolve()
+    if target != TOOLCHAIN:
+        shutil.copyfile(TOOLCHAIN / CONFIG, target / CONFIG)
+        link = target / "node_modules"
+        if not link.exists():
+            link.symlink_to(TOOLCHAIN / "node_modules", target_is_directory=True)
+    return target
+
+
 def generate_html(
     reports_dir: Path,
     progress: Progress = print,
@@ -117,15 +131,16 @@ def generate_html(
     if not (reports_dir / RESULTS).is_dir():
         progress(f"HTML report not generated: {reports_dir / RESULTS} does not exist")
         return None
-    tools = _toolchain(reports_dir, progress)
+    tools = _toolchain(TOOLCHAIN, progress)
     if isinstance(tools, str):
         progress(f"HTML report not generated: {tools}. summary.md and junit.xml are complete.")
         return None
     node, cli = tools
+    workdir = _workdir(reports_dir)
     command = [node, str(cli), "generate", RESULTS, "-o", OUTPUT, "--config", CONFIG]
     if report_name:
         command += ["--report-name", report_name]
-    generated = _run(command, reports_dir, timeout)
+    generated = _run(command, workdir, timeout)
     index = _index(output)
     if not generated.ok or index is None:
         why = generated.output if not generated.ok else "no index.html was produced"
@@ -143,10 +158,10 @@ def run_quality_gate(
     """
     if not (reports_dir / RESULTS).is_dir():
         return False, f"{reports_dir / RESULTS} does not exist"
-    tools = _toolchain(reports_dir, progress)
+    tools = _toolchain(TOOLCHAIN, progress)
     if isinstance(tools, str):
         return False, f"quality gate not evaluated: {tools}"
     node, cli = tools
     checked = _run([node, str(cli), "quality-gate", RESULTS, "--config", CONFIG],
-                   reports_dir, timeout)
+                   _workdir(reports_dir), timeout)
     return checked.ok, checked.output
