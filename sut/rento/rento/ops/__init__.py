@@ -1,0 +1,1 @@
+"""Operations tooling: backup, restore, scheduler, SQLite migration, seed data."""

@@ -1,0 +1,1 @@
+"""Tests of the operations tools (backup, restore, scheduler, SQLite migration, seed)."""
