@@ -85,6 +85,8 @@ class ExternalTarget:
     dsn: str | None = None
     app_container: str | None = None
     db_container: str | None = None
+    app_db_host: str | None = None
+    """host:port of the database as the application reaches it (for commands run in the app)."""
 
 
 @dataclass(frozen=True)
@@ -274,6 +276,7 @@ def _external(t: Table | None) -> ExternalTarget | None:
     target = ExternalTarget(
         base_url=t.text("base_url").rstrip("/"), dsn=t.text("dsn", None),
         app_container=t.text("app_container", None), db_container=t.text("db_container", None),
+        app_db_host=t.text("app_db_host", None),
     )
     t.finish()
     if not target.base_url.startswith(("http://", "https://")):

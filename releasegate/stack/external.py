@@ -49,6 +49,8 @@ class ExternalStack:
         info = StackInfo(run_id=self.run_id, provider="external", base_url=target.base_url,
                          secrets=resolve_secrets(self.profile))
         limits = info.limitations
+        if target.app_db_host:
+            info.db_internal_host = target.app_db_host
         if target.dsn:
             info.db = parse_dsn(os.path.expandvars(target.dsn))
             try:

@@ -62,6 +62,7 @@ class StackInfo:
     network: str | None = None
     db: DatabaseEndpoint | None = None
     db_internal_host: str | None = None
+    """The database as the application reaches it: a host (port 5432) or host:port."""
     alerts_url: str | None = None
     """The receiver as the application sees it (inside the run's network)."""
     alerts_read_url: str | None = None
@@ -78,10 +79,10 @@ class StackInfo:
         values["run.id"] = self.run_id
         if self.alerts_url:
             values["alerts.url"] = self.alerts_url
-        if self.db is not None:
+        if self.db is not None and self.db_internal_host:
+            host, _, port = self.db_internal_host.partition(":")
             values.update({
-                "db.host": self.db_internal_host or self.db.host,
-                "db.port": "5432" if self.db_internal_host else str(self.db.port),
+                "db.host": host, "db.port": port or "5432",
                 "db.user": self.db.user, "db.password": self.db.password,
                 "db.database": self.db.database, "db.sslmode": self.db.sslmode,
             })
