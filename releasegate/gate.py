@@ -43,6 +43,7 @@ class StackHandle(Protocol):
     def start(self) -> StackInfo: ...
     def stop(self) -> None: ...
     def capture_logs(self) -> dict[str, str]: ...
+    def run_facts(self) -> dict[str, str]: ...
 
 
 @dataclass
@@ -148,6 +149,13 @@ class GateRun:
     def attach_logs(self) -> None:
         if self.handle is None:
             return
+        facts = self.handle.run_facts()
+        if self.info is not None:
+            self.info.facts.update(facts)
+        restarted = {k: v for k, v in facts.items() if "restarts" in k and v not in ("", "0")}
+        if restarted:
+            say(f"warning: containers restarted during the run: {restarted} — measurements "
+                "taken across a restart are suspect; see the attached logs")
         for role, text in self.handle.capture_logs().items():
             path = self.store.attach(f"{role}-container.log", text)
             say(f"captured {role} container log ({len(text.splitlines())} lines) → {path}")

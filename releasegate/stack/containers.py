@@ -23,7 +23,7 @@ from releasegate.config.profile import Profile
 from releasegate.errors import ConfigError, EnvironmentProblem
 from releasegate.measure.alerts import AlertReceiver
 from releasegate.stack import build, engine, images, labels
-from releasegate.stack.autoheal import UnhealthyRestarter
+from releasegate.stack.autoheal import UnhealthyRestarter, restarts
 from releasegate.stack.health import wait_healthy
 from releasegate.stack.model import DatabaseEndpoint, StackInfo, StartupRecord
 from releasegate.stack.templating import render_all
@@ -138,6 +138,22 @@ class ContainersStack:
             self.network = None
         if self.client is not None:
             labels.clean(self.client, run_id=self.run_id, progress=lambda _: None)
+
+    def run_facts(self) -> dict[str, str]:
+        """What happened to the containers during the run: a restart must never go unseen."""
+        facts: dict[str, str] = {}
+        for role, container in (("app", self.app), ("db", self.db)):
+            if container is None:
+                continue
+            try:
+                wrapped = container.get_wrapped_container()
+                wrapped.reload()
+                facts[f"{role}_restarts_by_policy"] = str(wrapped.attrs.get("RestartCount", 0))
+                facts[f"{role}_state"] = str(wrapped.attrs["State"].get("Status"))
+            except Exception as exc:
+                facts[f"{role}_state"] = f"unknown ({type(exc).__name__})"
+        facts["app_restarts_by_autoheal"] = str(len(restarts(self.run_dir / AUTOHEAL_JOURNAL)))
+        return facts
 
     def capture_logs(self) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -102,6 +102,9 @@ class ExternalStack:
     def stop(self) -> None:
         """Nothing to remove: the harness started nothing."""
 
+    def run_facts(self) -> dict[str, str]:
+        return {}
+
     def capture_logs(self) -> dict[str, str]:
         out: dict[str, str] = {}
         if self.client is None:
