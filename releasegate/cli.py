@@ -101,7 +101,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise HarnessError(f"{path} does not exist", hint="run `releasegate run` first")
     summary = json.loads(path.read_text())
-    write_reports(summary, args.reports_dir, previous=None, html=not args.no_html, progress=say)
+    written = write_reports(summary, args.reports_dir, previous=None, html=not args.no_html,
+                            progress=say)
+    if "html" in written:
+        from releasegate.criteria.release import ExitCode, ReleaseDecision
+        from releasegate.gate import check_allure_gate
+
+        release = summary["release"]
+        check_allure_gate(args.reports_dir, ReleaseDecision(
+            release["verdict"], ExitCode(int(release["exit_code"]))))
     return int(summary["release"]["exit_code"])
 
 

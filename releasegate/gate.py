@@ -87,6 +87,17 @@ def git_revision(cwd: Path) -> str:
         return "unknown"
 
 
+def check_allure_gate(reports_dir: Path, decision: ReleaseDecision) -> None:
+    """Allure's own quality gate over the same results must agree with the release decision."""
+    from releasegate.report.html import run_quality_gate
+
+    ok, output = run_quality_gate(reports_dir, progress=say)
+    agrees = ok == (decision.exit_code == 0)
+    say(f"Allure quality gate: {'passed' if ok else 'failed'}"
+        + ("" if agrees else " — disagrees with the release decision; the decision stands")
+        + (f" ({output.strip().splitlines()[-1][:160]})" if output.strip() and not ok else ""))
+
+
 class GateRun:
     def __init__(self, options: RunOptions, profile: Profile) -> None:
         self.options = options
@@ -172,8 +183,10 @@ class GateRun:
         summary = self._summary(records, decision, out_of_scope=out_of_scope, suites=suites,
                                 partial=partial,
                                 stray=stray_measurements(self.profile.thresholds, measurements))
-        write_reports(summary, self.reports_dir, previous=self.previous, html=self.options.html,
-                      progress=say, redact=self.redactor())
+        written = write_reports(summary, self.reports_dir, previous=self.previous,
+                                html=self.options.html, progress=say, redact=self.redactor())
+        if "html" in written:
+            check_allure_gate(self.reports_dir, decision)
         return decision
 
     def fail(self, error: HarnessError) -> None:
