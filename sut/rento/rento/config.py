@@ -133,6 +133,10 @@ class Settings:
         found: List[str] = []
         if not self.database_url:
             found.append("DATABASE_URL is not set")
+        if self.db_pool_size < 1 or self.db_max_overflow < 0:
+            found.append("RENTO_DB_POOL_SIZE must be at least 1, RENTO_DB_MAX_OVERFLOW at least 0")
+        if self.workers < 1:
+            found.append("RENTO_WORKERS must be at least 1")
         if self.is_production:
             key = self.secret_key
             if not key:

@@ -10,17 +10,25 @@ Two engines share one URL (and so the same TLS settings):
 Client-side timeouts (connect timeout, TCP keepalives, ``tcp_user_timeout``) bound how long a call
 can hang when the server vanishes without closing the connection; ``statement_timeout`` bounds how
 long the server may work on one statement.
+
+API requests are admitted to the database only while the main pool has a connection for them
+(:class:`RequestSlots`); the others wait in the event loop, not in a worker thread.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Dict, Iterator, Optional
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Dict, Optional
 
+import anyio
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from rento.config import Settings
 
@@ -28,6 +36,43 @@ _lock = threading.Lock()
 _engine: Optional[Engine] = None
 _health_engine: Optional[Engine] = None
 _session_factory: Optional[sessionmaker[Session]] = None
+
+
+class RequestSlots:
+    """Admission of API requests to the database: one slot per connection of the main pool.
+
+    A request keeps its connection from its first query until it has been answered, and in
+    between it moves several times from the event loop to a worker thread and back
+    (authentication, the handler, response validation). If more requests than the pool has
+    connections got that far, the surplus would block worker threads waiting for a connection
+    while the holders wait for a free thread to finish, until the pool timeout fails them. So a
+    request first takes a slot; without one it waits in the event loop, where waiting costs no
+    thread, for at most ``timeout`` seconds (then 503, as for an exhausted pool). A request
+    holding a slot never waits for a connection.
+    """
+
+    def __init__(self, slots: int, timeout: float) -> None:
+        self._semaphore = anyio.Semaphore(slots)
+        self.timeout = timeout
+
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[float]:
+        """Hold a slot; yields the seconds spent waiting for it."""
+        started = time.perf_counter()
+        try:
+            with anyio.fail_after(self.timeout):
+                await self._semaphore.acquire()
+        except TimeoutError:
+            raise PoolTimeoutError(
+                f"no database connection became free within {self.timeout:g} s"
+            ) from None
+        try:
+            yield time.perf_counter() - started
+        finally:
+            self._semaphore.release()
+
+
+_request_slots: Optional[RequestSlots] = None
 
 
 def normalise_database_url(url: str) -> str:
@@ -92,12 +137,15 @@ def build_health_engine(settings: Settings) -> Engine:
 
 def init_engines(settings: Settings) -> Engine:
     """Create the process-wide engines (idempotent)."""
-    global _engine, _health_engine, _session_factory
+    global _engine, _health_engine, _session_factory, _request_slots
     with _lock:
         if _engine is None:
             _engine = build_engine(settings)
             _health_engine = build_health_engine(settings)
             _session_factory = sessionmaker(bind=_engine, expire_on_commit=False)
+            _request_slots = RequestSlots(
+                settings.db_pool_size + settings.db_max_overflow, settings.db_pool_timeout
+            )
         return _engine
 
 
@@ -114,24 +162,33 @@ def get_health_engine() -> Engine:
 
 
 def dispose_engines() -> None:
-    global _engine, _health_engine, _session_factory
+    global _engine, _health_engine, _session_factory, _request_slots
     with _lock:
         for engine in (_engine, _health_engine):
             if engine is not None:
                 engine.dispose()
         _engine = _health_engine = None
         _session_factory = None
+        _request_slots = None
 
 
-def get_db() -> Iterator[Session]:
-    """FastAPI dependency: one session per request, always closed (connection back to the pool)."""
-    if _session_factory is None:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """FastAPI dependency: one session per request, always closed (connection back to the pool).
+
+    The request is admitted first (:class:`RequestSlots`), so it never waits for a connection
+    while holding a worker thread. The wait is reported in the ``Server-Timing`` header
+    (``db-wait``).
+    """
+    slots, factory = _request_slots, _session_factory
+    if slots is None or factory is None:
         raise RuntimeError("database engine not initialised")
-    session = _session_factory()
-    try:
-        yield session
-    finally:
-        session.close()
+    async with slots.hold() as waited:
+        request.state.db_wait_ms = waited * 1000
+        session = factory()
+        try:
+            yield session
+        finally:
+            await run_in_threadpool(session.close)
 
 
 def probe(engine: Engine) -> Dict[str, Any]:

@@ -73,7 +73,10 @@ class RequestContextMiddleware:
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
-                headers["Server-Timing"] = f"app;dur={elapsed_ms:.1f}"
+                timing = f"app;dur={elapsed_ms:.1f}"
+                if "db_wait_ms" in state:  # part of it spent waiting for a database slot
+                    timing += f", db-wait;dur={state['db_wait_ms']:.1f}"
+                headers["Server-Timing"] = timing
                 for name, value in _SECURITY_HEADERS.items():
                     if name == "content-security-policy" and path in _NO_CSP_PATHS:
                         continue

@@ -4,10 +4,13 @@ Table and column names are a contract: the Alembic migrations, the SQLite migrat
 backup verification and the seed generator all rely on them. Change them only together with a
 new migration.
 
-Ownership: ``accounts`` are tenant organisations. ``users``, ``buildings`` and ``renters`` carry
-``account_id`` directly; rooms, contracts, bills and payments belong to an account through their
-parent (room -> building, contract -> room, bill -> contract, payment -> bill). Every API query
-joins up to the owner so that one tenant can never reach another tenant's rows.
+Ownership: ``accounts`` are tenant organisations and every other table carries ``account_id``.
+Rooms, contracts, bills and payments also belong to their parent (room -> building, contract ->
+room, bill -> contract, payment -> bill); their foreign key to the parent includes ``account_id``
+(``(account_id, building_id) -> buildings (account_id, id)``), so the database itself guarantees
+that a row belongs to the same account as its parent. Every API query filters on the table's own
+``account_id`` (one tenant can never reach another tenant's rows) without joining up the chain,
+and the ``(account_id, id)`` indexes serve both the filter and the ordering of lists.
 
 Enumerated values are stored as short strings guarded by CHECK constraints rather than native
 PostgreSQL ENUM types: adding a value is then a one-line migration and the SQLite import needs no
@@ -25,6 +28,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -59,6 +63,21 @@ MONEY = Numeric(12, 2)
 def _in(column: str, values: tuple[str, ...]) -> str:
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+def _owned_by(table: str, column: str, parent: str) -> ForeignKeyConstraint:
+    """Foreign key to the parent row *of the same account*: (account_id, column) -> parent."""
+    return ForeignKeyConstraint(
+        ["account_id", column],
+        [f"{parent}.account_id", f"{parent}.id"],
+        name=f"fk_{table}_{column}_{parent}",
+        ondelete="RESTRICT",
+    )
+
+
+def _account_key(table: str) -> UniqueConstraint:
+    """(account_id, id): target of the children's foreign keys and the index of scoped lists."""
+    return UniqueConstraint("account_id", "id", name=f"uq_{table}_account_id_id")
 
 
 class Base(DeclarativeBase):
@@ -108,10 +127,11 @@ class Building(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("floors IS NULL OR floors >= 0", name="floors"),
         Index("ix_buildings_account_id_name", "account_id", "name"),
+        _account_key("buildings"),
     )
 
     account_id: Mapped[int] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
     )
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     address: Mapped[Optional[str]] = mapped_column(String(500))
@@ -130,11 +150,12 @@ class Room(TimestampMixin, Base):
         UniqueConstraint("building_id", "number", name="uq_rooms_building_id_number"),
         Index("ix_rooms_status", "status"),
         Index("ix_rooms_building_id_floor", "building_id", "floor"),
+        _owned_by("rooms", "building_id", "buildings"),
+        _account_key("rooms"),
     )
 
-    building_id: Mapped[int] = mapped_column(
-        ForeignKey("buildings.id", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    account_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    building_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     number: Mapped[str] = mapped_column(String(32), nullable=False)
     floor: Mapped[Optional[int]] = mapped_column(Integer)
     area: Mapped[Optional[Decimal]] = mapped_column(Numeric(10, 2))
@@ -152,10 +173,11 @@ class Renter(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_renters_account_id_name", "account_id", "name"),
         Index("ix_renters_phone", "phone"),
+        _account_key("renters"),
     )
 
     account_id: Mapped[int] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
     )
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     phone: Mapped[Optional[str]] = mapped_column(String(32))
@@ -177,11 +199,12 @@ class Contract(TimestampMixin, Base):
         CheckConstraint("monthly_rent >= 0", name="monthly_rent"),
         CheckConstraint("deposit >= 0", name="deposit"),
         Index("ix_contracts_status", "status"),
+        _owned_by("contracts", "room_id", "rooms"),
+        _account_key("contracts"),
     )
 
-    room_id: Mapped[int] = mapped_column(
-        ForeignKey("rooms.id", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    account_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    room_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     renter_id: Mapped[int] = mapped_column(
         ForeignKey("renters.id", ondelete="RESTRICT"), nullable=False, index=True
     )
@@ -209,11 +232,12 @@ class Bill(TimestampMixin, Base):
         Index("ix_bills_status", "status"),
         Index("ix_bills_due_date", "due_date"),
         Index("ix_bills_type", "type"),
+        _owned_by("bills", "contract_id", "contracts"),
+        _account_key("bills"),
     )
 
-    contract_id: Mapped[int] = mapped_column(
-        ForeignKey("contracts.id", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    account_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    contract_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     bill_number: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     type: Mapped[str] = mapped_column(String(16), nullable=False, default="rent")
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
@@ -236,11 +260,12 @@ class Payment(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(_in("method", PAYMENT_METHODS), name="method"),
         CheckConstraint("amount > 0", name="amount"),
+        _owned_by("payments", "bill_id", "bills"),
+        Index("ix_payments_account_id_id", "account_id", "id"),
     )
 
-    bill_id: Mapped[int] = mapped_column(
-        ForeignKey("bills.id", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    account_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    bill_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     method: Mapped[str] = mapped_column(String(16), nullable=False)
     paid_at: Mapped[dt.datetime] = mapped_column(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Callable, Dict
 
+import pytest
 from conftest import SECRET_KEY
 from fastapi.testclient import TestClient
 from helpers import Api, assert_error, login, unique
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
-from rento import security
+from rento import db, security
 
 
 def _seed(api: Api) -> Dict[str, Any]:
@@ -172,6 +176,47 @@ def test_other_account_objects_are_invisible(new_account: Callable[[], Dict[str,
     # The owner's data is intact and the dashboard of the intruder shows none of it.
     assert owner["api"].get(f"/api/renters/{data['renters']['id']}").status_code == 200
     assert other.get("/api/dashboard/stats").json()["received_total"] == "0.00"
+
+
+def test_database_refuses_a_row_owned_by_another_account_than_its_parent(
+    new_account: Callable[[], Dict[str, Any]],
+) -> None:
+    """The API never builds such a row; the foreign keys make sure nothing else can either."""
+    owner, other = new_account(), new_account()
+    data = _seed(owner["api"])
+    rows = {
+        "rooms": {"building_id": data["buildings"]["id"], "number": "x", "rent": 1, "deposit": 0},
+        "contracts": {
+            "room_id": data["rooms"]["id"],
+            "renter_id": data["renters"]["id"],
+            "contract_number": unique("x-"),
+            "start_date": dt.date(2026, 1, 1),
+            "end_date": dt.date(2026, 2, 1),
+            "monthly_rent": 1,
+            "deposit": 0,
+            "payment_day": 1,
+        },
+        "bills": {
+            "contract_id": data["contracts"]["id"],
+            "bill_number": unique("x-"),
+            "type": "other",
+            "amount": 1,
+            "due_date": dt.date(2026, 1, 1),
+        },
+        "payments": {"bill_id": data["bills"]["id"], "amount": 1, "method": "cash"},
+    }
+    for table, values in rows.items():
+        values = {**values, "account_id": other["account_id"]}
+        statement = text(
+            f"INSERT INTO {table} ({', '.join(values)}) "  # noqa: S608
+            f"VALUES ({', '.join(':' + k for k in values)})"
+        )
+        with pytest.raises(IntegrityError), db.get_engine().begin() as conn:
+            conn.execute(statement, values)
+        values["account_id"] = owner["account_id"]  # the same row in the right account is fine
+        with db.get_engine().connect() as conn:
+            conn.execute(statement, values)
+            conn.rollback()
 
 
 def test_users_are_scoped_and_only_platform_admin_creates_accounts(

@@ -54,7 +54,7 @@ def fresh_db(pg: PgCluster) -> str:
 
 def test_migrations_apply_idempotently_and_match_models(fresh_db: str) -> None:
     head = _rento(["db", "head"], _env()).stdout.strip()
-    assert head == "0001"
+    assert head == "0002"
     assert _rento(["db", "current", "--database-url", fresh_db], _env()).stdout.strip() == ""
     first = _rento(["db", "upgrade", "--database-url", fresh_db], _env())
     assert first.returncode == 0 and first.stdout.strip() == head, first.stderr

@@ -9,10 +9,16 @@ from helpers import Api, assert_error, unique
 
 
 def test_request_id_and_server_timing_on_every_response(client: TestClient, admin: Api) -> None:
-    for r in (client.get("/health/live"), client.get("/nope"), admin.get("/api/buildings")):
+    for r in (client.get("/health/live"), client.get("/nope")):
         assert re.fullmatch(r"[0-9a-f]{32}", r.headers["x-request-id"])
         assert re.fullmatch(r"app;dur=\d+(\.\d+)?", r.headers["server-timing"])
         assert r.headers["x-content-type-options"] == "nosniff"
+    # A request that used the database also says how long it waited for a database slot.
+    r = admin.get("/api/buildings")
+    timing = r.headers["server-timing"]
+    assert re.fullmatch(r"app;dur=\d+(\.\d+)?, db-wait;dur=\d+(\.\d+)?", timing), timing
+    total, wait = (float(part.split("dur=")[1]) for part in timing.split(", "))
+    assert 0 <= wait <= total
     r = client.get("/health/live", headers={"X-Request-ID": "client-id_1.2-3"})
     assert r.headers["x-request-id"] == "client-id_1.2-3"
     for bad in ("has space", "x" * 65, "semi;colon", "<script>"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from typing import Dict
 
 import pytest
 
@@ -125,6 +126,19 @@ def test_development_accepts_dev_secret_and_defaults() -> None:
     assert settings.problems() == []
     assert settings.port == 8000 and settings.workers == 1
     assert settings.log_max_bytes == 10 * 1024 * 1024 and settings.log_backup_count == 5
+
+
+@pytest.mark.parametrize(
+    "env, variable",
+    [
+        ({"RENTO_DB_POOL_SIZE": "0"}, "RENTO_DB_POOL_SIZE"),
+        ({"RENTO_DB_MAX_OVERFLOW": "-1"}, "RENTO_DB_MAX_OVERFLOW"),
+        ({"RENTO_WORKERS": "0"}, "RENTO_WORKERS"),
+    ],
+)
+def test_pool_and_worker_counts_must_be_usable(env: Dict[str, str], variable: str) -> None:
+    assert any(variable in p for p in _settings(**env).problems())
+    assert not _settings(RENTO_DB_POOL_SIZE="1", RENTO_DB_MAX_OVERFLOW="0").problems()
 
 
 def test_development_without_secret_gets_a_random_one() -> None:

@@ -80,12 +80,15 @@ def create_bill(
     body: BillCreate, user: Principal = Depends(require_admin), db: Session = Depends(get_db)
 ) -> Bill:
     _check_period(body.period_start, body.period_end)
-    get_scoped(db, scoped_contracts(user.account_id), Contract, body.contract_id, "contract")
+    contract = get_scoped(
+        db, scoped_contracts(user.account_id), Contract, body.contract_id, "contract"
+    )
     number = body.bill_number or f"B{dt.date.today():%Y%m%d}-{secrets.token_hex(4).upper()}"
     if db.scalar(select(exists().where(Bill.bill_number == number))):
         raise conflict("bill_number_taken", "This bill number is already in use")
     bill = Bill(
         **body.model_dump(exclude={"bill_number"}),
+        account_id=contract.account_id,
         bill_number=number,
         received_amount=0,
         status="pending",

@@ -16,18 +16,15 @@ from rento.schemas import check_text
 M = TypeVar("M", bound=Base)
 
 
-# Every query starts from one of these: the join chain up to the owning account is what keeps one
-# tenant's rows invisible to another (a foreign id behaves exactly like a missing one: 404).
+# Every query starts from one of these: filtering on the owning account is what keeps one
+# tenant's rows invisible to another (a foreign id behaves exactly like a missing one: 404). Each
+# table carries account_id, and the database keeps it equal to the parent's (see rento.models).
 def scoped_buildings(account_id: int) -> Select[Any]:
     return select(Building).where(Building.account_id == account_id)
 
 
 def scoped_rooms(account_id: int) -> Select[Any]:
-    return (
-        select(Room)
-        .join(Building, Room.building_id == Building.id)
-        .where(Building.account_id == account_id)
-    )
+    return select(Room).where(Room.account_id == account_id)
 
 
 def scoped_renters(account_id: int) -> Select[Any]:
@@ -35,33 +32,15 @@ def scoped_renters(account_id: int) -> Select[Any]:
 
 
 def scoped_contracts(account_id: int) -> Select[Any]:
-    return (
-        select(Contract)
-        .join(Room, Contract.room_id == Room.id)
-        .join(Building, Room.building_id == Building.id)
-        .where(Building.account_id == account_id)
-    )
+    return select(Contract).where(Contract.account_id == account_id)
 
 
 def scoped_bills(account_id: int) -> Select[Any]:
-    return (
-        select(Bill)
-        .join(Contract, Bill.contract_id == Contract.id)
-        .join(Room, Contract.room_id == Room.id)
-        .join(Building, Room.building_id == Building.id)
-        .where(Building.account_id == account_id)
-    )
+    return select(Bill).where(Bill.account_id == account_id)
 
 
 def scoped_payments(account_id: int) -> Select[Any]:
-    return (
-        select(Payment)
-        .join(Bill, Payment.bill_id == Bill.id)
-        .join(Contract, Bill.contract_id == Contract.id)
-        .join(Room, Contract.room_id == Room.id)
-        .join(Building, Room.building_id == Building.id)
-        .where(Building.account_id == account_id)
-    )
+    return select(Payment).where(Payment.account_id == account_id)
 
 
 def get_scoped(
@@ -70,8 +49,7 @@ def get_scoped(
     """The object with this id if the caller's account owns it, else 404."""
     stmt = stmt.where(model.id == obj_id)  # type: ignore[attr-defined]
     if lock:
-        # FOR UPDATE OF the target table only: the joined parents are merely read.
-        stmt = stmt.with_for_update(of=model)
+        stmt = stmt.with_for_update()
     obj = db.scalars(stmt).first()
     if obj is None:
         raise not_found(what)

@@ -110,6 +110,7 @@ def create_contract(
     if db.scalar(select(exists().where(Contract.contract_number == number))):
         raise conflict("contract_number_taken", "This contract number is already in use")
     contract = Contract(
+        account_id=room.account_id,
         room_id=room.id,
         renter_id=body.renter_id,
         contract_number=number,
@@ -227,6 +228,7 @@ def generate_bills(
         )
     bills = [
         Bill(
+            account_id=contract.account_id,
             contract_id=contract.id,
             bill_number=f"R{contract.id}-{start:%Y%m%d}",
             type="rent",

@@ -8,15 +8,19 @@ Definitions (exact, so that clients can reconcile them with their own data):
 * ``bills.pending_*``: bills with status ``pending`` (count, sum of ``amount``);
   ``bills.paid_*``: bills with status ``paid``; ``bills.overdue_count``: status ``overdue``.
 * ``received_total``: sum of all payments.
+
+Each table is read once (aggregates with ``FILTER``) through its ``(account_id, id)`` index; the
+one-row results are joined side by side, so the figures come from a single snapshot.
 """
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any, Dict
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from rento.api.deps import Principal, current_user
@@ -32,41 +36,46 @@ def _money(value: Any) -> str:
     return f"{Decimal(value or 0):.2f}"
 
 
+def _count_where(condition: Any) -> Any:
+    return func.count().filter(condition)
+
+
+def _sum_where(column: Any, condition: Any) -> Any:
+    return func.coalesce(func.sum(column).filter(condition), 0)
+
+
 @router.get("/stats", response_model=DashboardStats, responses=error_responses(401))
 def stats(user: Principal = Depends(current_user), db: Session = Depends(get_db)) -> Dict[str, Any]:
     acc = user.account_id
-    owned_rooms = select(Room.id).join(Building).where(Building.account_id == acc)
-    owned_contracts = select(Contract.id).where(Contract.room_id.in_(owned_rooms))
-    owned_bills = select(Bill.id).where(Bill.contract_id.in_(owned_contracts))
 
-    def count(model: Any, *where: Any) -> Any:
-        return select(func.count()).select_from(model).where(*where).scalar_subquery()
+    def figures(model: Any, **columns: Any) -> Any:
+        """One pass over the account's rows of ``model``: a one-row subquery of aggregates."""
+        labelled = (expr.label(name) for name, expr in columns.items())
+        return select(*labelled).where(model.account_id == acc).subquery()
 
-    def total(column: Any, *where: Any) -> Any:
-        return select(func.coalesce(func.sum(column), 0)).where(*where).scalar_subquery()
-
-    row = db.execute(
-        select(
-            count(Building, Building.account_id == acc).label("buildings"),
-            count(Room, Room.id.in_(owned_rooms)).label("rooms"),
-            count(Room, Room.id.in_(owned_rooms), Room.status == "occupied").label("occupied"),
-            count(Room, Room.id.in_(owned_rooms), Room.status == "vacant").label("vacant"),
-            count(Renter, Renter.account_id == acc).label("renters"),
-            count(Contract, Contract.id.in_(owned_contracts), Contract.status == "active").label(
-                "active_contracts"
-            ),
-            count(Bill, Bill.id.in_(owned_bills), Bill.status == "pending").label("pending_count"),
-            total(Bill.amount, Bill.id.in_(owned_bills), Bill.status == "pending").label(
-                "pending_amount"
-            ),
-            count(Bill, Bill.id.in_(owned_bills), Bill.status == "paid").label("paid_count"),
-            total(Bill.amount, Bill.id.in_(owned_bills), Bill.status == "paid").label(
-                "paid_amount"
-            ),
-            count(Bill, Bill.id.in_(owned_bills), Bill.status == "overdue").label("overdue_count"),
-            total(Payment.amount, Payment.bill_id.in_(owned_bills)).label("received_total"),
-        )
-    ).one()
+    pending, paid = Bill.status == "pending", Bill.status == "paid"
+    parts = [
+        figures(Building, buildings=func.count()),
+        figures(
+            Room,
+            rooms=func.count(),
+            occupied=_count_where(Room.status == "occupied"),
+            vacant=_count_where(Room.status == "vacant"),
+        ),
+        figures(Renter, renters=func.count()),
+        figures(Contract, active_contracts=_count_where(Contract.status == "active")),
+        figures(
+            Bill,
+            pending_count=_count_where(pending),
+            pending_amount=_sum_where(Bill.amount, pending),
+            paid_count=_count_where(paid),
+            paid_amount=_sum_where(Bill.amount, paid),
+            overdue_count=_count_where(Bill.status == "overdue"),
+        ),
+        figures(Payment, received_total=func.coalesce(func.sum(Payment.amount), 0)),
+    ]
+    # Every part is exactly one row, so joining them on TRUE gives the one row of figures.
+    row = db.execute(select(functools.reduce(lambda a, b: a.join(b, true()), parts))).one()
     rooms = row.rooms or 0
     return {
         "buildings": row.buildings,

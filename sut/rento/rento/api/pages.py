@@ -59,7 +59,7 @@ def dashboard_page(
     rooms: Any = db.execute(
         select(Room, Building.name)
         .join(Building, Room.building_id == Building.id)
-        .where(Building.account_id == acc)
+        .where(Room.account_id == acc)
         .order_by(Room.id)
         .limit(LIMIT)
     ).all()
@@ -67,10 +67,9 @@ def dashboard_page(
         select(Renter).where(Renter.account_id == acc).order_by(Renter.id).limit(LIMIT)
     ).all()
     room_counts = db.execute(
-        select(func.count(), func.count().filter(Room.status == "occupied"))
-        .select_from(Room)
-        .join(Building, Room.building_id == Building.id)
-        .where(Building.account_id == acc)
+        select(func.count(), func.count().filter(Room.status == "occupied")).where(
+            Room.account_id == acc
+        )
     ).one()
     renter_count = db.scalar(select(func.count()).where(Renter.account_id == acc))
     html = _env.get_template("dashboard.html").render(

@@ -59,7 +59,7 @@ def create_payment(
         raise ApiError(
             422, "overpayment", f"Payment exceeds the outstanding amount of {outstanding:.2f}"
         )
-    payment = Payment(**body.model_dump(exclude_none=True))
+    payment = Payment(account_id=bill.account_id, **body.model_dump(exclude_none=True))
     _set_received(bill, received)
     db.add(payment)
     db.commit()

@@ -71,13 +71,15 @@ def list_rooms(
 def create_room(
     body: RoomCreate, user: Principal = Depends(require_admin), db: Session = Depends(get_db)
 ) -> Room:
-    get_scoped(db, scoped_buildings(user.account_id), Building, body.building_id, "building")
+    building = get_scoped(
+        db, scoped_buildings(user.account_id), Building, body.building_id, "building"
+    )
     duplicate = select(
         exists().where(Room.building_id == body.building_id, Room.number == body.number)
     )
     if db.scalar(duplicate):
         raise conflict("room_number_taken", "This building already has a room with that number")
-    room = Room(**body.model_dump())
+    room = Room(account_id=building.account_id, **body.model_dump())
     db.add(room)
     db.commit()
     return room

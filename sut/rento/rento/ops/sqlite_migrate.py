@@ -8,6 +8,8 @@ SQLite file. ``migrate-sqlite`` copies every table into PostgreSQL:
   type (:mod:`rento.ops.convert`);
 * rows go through ``COPY`` into a temporary staging table, then ``INSERT ... OVERRIDING SYSTEM
   VALUE ... ON CONFLICT (id) DO NOTHING``: a second run adds nothing and fails on nothing;
+* a source table that predates the ``account_id`` of tables owned through a parent (rooms,
+  contracts, bills, payments) gets it from the parent row, already copied;
 * every identity/serial sequence is set past ``max(id)``;
 * then, still inside the one transaction, each table's exact row count and an ordered content
   hash (canonical values, rows by primary key) are compared with the source. Anything unequal
@@ -192,6 +194,20 @@ def _lock_targets(conn: Any, tables: List[Any]) -> None:
         cur.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(names))
 
 
+def _owner_from_parent(table: Any, columns: List[str]) -> Optional[Tuple[str, Any]]:
+    """(parent key column, parent table) when the source lacks the table's ``account_id`` but the
+    foreign key to the parent includes it: the value then comes from the parent row."""
+    if "account_id" in columns or "account_id" not in table.columns:
+        return None
+    for fk in table.foreign_key_constraints:
+        keys = [c.name for c in fk.columns]
+        if len(keys) == 2 and "account_id" in keys:
+            parent_key = keys[1 - keys.index("account_id")]
+            if parent_key in columns:
+                return parent_key, fk.referred_table
+    return None
+
+
 def _pk_columns(table: Any) -> List[str]:
     cols = [c.name for c in table.primary_key.columns]
     if not cols:
@@ -266,12 +282,34 @@ def _copy_table(
                     hasher.add(row)
                     rows_source += 1
         conflict = sql.SQL(", ").join(sql.Identifier(c) for c in pk)
-        cur.execute(
-            sql.SQL(
-                "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} ORDER BY {} "
-                "ON CONFLICT ({}) DO NOTHING"
-            ).format(qualified, col_list, col_list, stage, conflict, conflict)
-        )
+        owner = _owner_from_parent(table, columns)
+        if owner is None:
+            cur.execute(
+                sql.SQL(
+                    "INSERT INTO {} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} ORDER BY {} "
+                    "ON CONFLICT ({}) DO NOTHING"
+                ).format(qualified, col_list, col_list, stage, conflict, conflict)
+            )
+        else:
+            parent_key, parent = owner
+            # A missing parent leaves account_id NULL: the NOT NULL constraint then fails the
+            # migration instead of dropping the row.
+            cur.execute(
+                sql.SQL(
+                    "INSERT INTO {} ({}, account_id) OVERRIDING SYSTEM VALUE "
+                    "SELECT {}, p.account_id FROM {} AS s LEFT JOIN {} AS p ON p.id = s.{} "
+                    "ORDER BY {} ON CONFLICT ({}) DO NOTHING"
+                ).format(
+                    qualified,
+                    col_list,
+                    sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in columns),
+                    stage,
+                    sql.Identifier(parent.schema or "public", parent.name),
+                    sql.Identifier(parent_key),
+                    sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in pk),
+                    conflict,
+                )
+            )
         inserted = max(0, cur.rowcount)
         cur.execute(sql.SQL("DROP TABLE {}").format(stage))
     return {

@@ -75,14 +75,20 @@ def fill(path: str, scale: int = 1, seed: int = 7) -> Dict[str, int]:
                 ),
             )
         counts["users"] = n_users
+        # account of each building, room, contract and bill: children belong to their parent's
+        building_acc: Dict[int, int] = {}
+        room_acc: Dict[int, int] = {}
+        contract_acc: Dict[int, int] = {}
+        bill_acc: Dict[int, int] = {}
         n_b = 5 * scale
         for b in range(1, n_b + 1):
+            building_acc[b] = 1 + b % n_acc
             con.execute(
                 "INSERT INTO buildings (id, account_id, name, address, floors, description,"
                 " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
                 (
                     b,
-                    1 + b % n_acc,
+                    building_acc[b],
                     f"阳光花园{b}栋",
                     None if b % 4 == 0 else f"北京市朝阳区{b}号",
                     None if b % 5 == 0 else 6 + b % 20,
@@ -94,11 +100,13 @@ def fill(path: str, scale: int = 1, seed: int = 7) -> Dict[str, int]:
         counts["buildings"] = n_b
         n_rooms = 20 * scale
         for r in range(1, n_rooms + 1):
+            room_acc[r] = building_acc[1 + r % n_b]
             con.execute(
-                "INSERT INTO rooms (id, building_id, number, floor, area, rent, deposit, status,"
-                " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO rooms (id, account_id, building_id, number, floor, area, rent,"
+                " deposit, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     r,
+                    room_acc[r],
                     1 + r % n_b,
                     f"{100 + r}",
                     None if r % 7 == 0 else 1 + r % 6,
@@ -137,12 +145,14 @@ def fill(path: str, scale: int = 1, seed: int = 7) -> Dict[str, int]:
         n_con = 25 * scale
         for c in range(1, n_con + 1):
             start = f"2025-{1 + c % 12:02d}-0{1 + c % 9}"
+            contract_acc[c] = room_acc[1 + c % n_rooms]
             con.execute(
-                "INSERT INTO contracts (id, room_id, renter_id, contract_number, start_date,"
-                " end_date, monthly_rent, deposit, payment_day, status, created_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO contracts (id, account_id, room_id, renter_id, contract_number,"
+                " start_date, end_date, monthly_rent, deposit, payment_day, status, created_at,"
+                " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     c,
+                    contract_acc[c],
                     1 + c % n_rooms,
                     1 + c % n_renters,
                     f"HT-{c:05d}",
@@ -159,12 +169,14 @@ def fill(path: str, scale: int = 1, seed: int = 7) -> Dict[str, int]:
         counts["contracts"] = n_con
         n_bills = 60 * scale
         for b in range(1, n_bills + 1):
+            bill_acc[b] = contract_acc[1 + b % n_con]
             con.execute(
-                "INSERT INTO bills (id, contract_id, bill_number, type, amount, received_amount,"
-                " period_start, period_end, due_date, status, remark, created_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO bills (id, account_id, contract_id, bill_number, type, amount,"
+                " received_amount, period_start, period_end, due_date, status, remark, created_at,"
+                " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     b,
+                    bill_acc[b],
                     1 + b % n_con,
                     f"ZD-{b:06d}",
                     ("rent", "deposit", "utility", "other")[b % 4],
@@ -183,10 +195,11 @@ def fill(path: str, scale: int = 1, seed: int = 7) -> Dict[str, int]:
         n_pay = 50 * scale
         for p in range(1, n_pay + 1):
             con.execute(
-                "INSERT INTO payments (id, bill_id, amount, method, paid_at, reference,"
-                " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO payments (id, account_id, bill_id, amount, method, paid_at,"
+                " reference, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     p,
+                    bill_acc[1 + p % n_bills],
                     1 + p % n_bills,
                     money(p, 1, 500),
                     ("cash", "transfer", "wechat", "alipay", "card")[p % 5],

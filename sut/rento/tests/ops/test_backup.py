@@ -306,8 +306,8 @@ def test_service_lifespan_runs_automatic_backups(schema_db: str, tmp_path: Path)
         backup_interval_seconds=1.0,
     )
     # The engines are process-wide: keep whatever another test set up and put it back after.
-    saved = (db._engine, db._health_engine, db._session_factory)
-    db._engine = db._health_engine = db._session_factory = None
+    saved = (db._engine, db._health_engine, db._session_factory, db._request_slots)
+    db._engine = db._health_engine = db._session_factory = db._request_slots = None
     try:
         with TestClient(create_app(settings, configure_logs=False)):
             deadline = time.monotonic() + 20
@@ -321,4 +321,4 @@ def test_service_lifespan_runs_automatic_backups(schema_db: str, tmp_path: Path)
         assert not [p for p in out_dir.iterdir() if p.name.endswith(".partial")]
     finally:
         db.dispose_engines()
-        db._engine, db._health_engine, db._session_factory = saved
+        db._engine, db._health_engine, db._session_factory, db._request_slots = saved

@@ -79,7 +79,8 @@ def test_sqlite_init_fill_migrate_twice(new_database: Callable[..., str], tmp_pa
         ).fetchone()[0]
         assert new_id == counts["accounts"] + 1
         pay_id = conn.execute(
-            "INSERT INTO payments (bill_id, amount, method) VALUES (1, 1, 'cash') RETURNING id"
+            "INSERT INTO payments (account_id, bill_id, amount, method) "
+            "SELECT account_id, id, 1, 'cash' FROM bills WHERE id = 1 RETURNING id"
         ).fetchone()[0]
         assert pay_id == counts["payments"] + 1
 
@@ -112,3 +113,37 @@ def test_migration_detects_divergent_target_and_rolls_back(
     assert report["tables"]["accounts"]["equal"] is True  # copied, then rolled back with the rest
     with _pg(target) as conn:
         assert conn.execute("SELECT count(*) FROM accounts WHERE id = 99").fetchone()[0] == 0
+
+
+OWNED_THROUGH_PARENT = ("rooms", "contracts", "bills", "payments")
+
+
+def test_source_without_account_id_gets_it_from_the_parent(
+    new_database: Callable[..., str], tmp_path: Path
+) -> None:
+    """Files made before rooms, contracts, bills and payments carried account_id still migrate."""
+    legacy = tmp_path / "old.db"
+    sqlite_init(str(legacy))
+    fill(str(legacy), scale=2)
+    with sqlite3.connect(legacy) as src:
+        expected = {
+            t: src.execute(f"SELECT id, account_id FROM {t} ORDER BY id").fetchall()  # noqa: S608
+            for t in OWNED_THROUGH_PARENT
+        }
+        # The former layout: the same tables without the column.
+        for table in OWNED_THROUGH_PARENT:
+            columns = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
+            kept = ", ".join(c for c in columns if c != "account_id")
+            src.execute(f"CREATE TABLE old_{table} AS SELECT {kept} FROM {table}")  # noqa: S608
+        src.execute("PRAGMA foreign_keys = OFF")
+        for table in reversed(OWNED_THROUGH_PARENT):
+            src.execute(f"DROP TABLE {table}")
+            src.execute(f"ALTER TABLE old_{table} RENAME TO {table}")
+    target = new_database("oldlayout")
+    ok, report = migrate_sqlite(str(legacy), target)
+    assert ok, report
+    with _pg(target) as conn:
+        for table, rows in expected.items():
+            assert report["tables"][table]["equal"] is True
+            query = f"SELECT id, account_id FROM {table} ORDER BY id"  # noqa: S608
+            assert conn.execute(query).fetchall() == rows, table
