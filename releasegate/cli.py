@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -79,10 +80,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.no_html:
         pytest_args.append("--no-html")
     if str(args.workers) != "0":
-        pytest_args += ["-n", str(args.workers)]
+        pytest_args += ["-p", "xdist.plugin", "-n", str(args.workers)]
     pytest_args += args.pytest_args
 
     import pytest
+
+    # Every installed pytest plugin (locust's imports gevent) would load by itself: ~4 s of pure
+    # overhead per run. The gate loads only what it uses; suites that need a plugin name it
+    # in the root conftest.py.
+    os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
     started = time.time()
     code = int(pytest.main(pytest_args))

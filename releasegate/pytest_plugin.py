@@ -122,6 +122,7 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:  # pytest-xdist hook, controller side
     state = _state(node.config)
     if state is not None and state.run is not None:
@@ -205,11 +206,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state is None or state.run is None or state.aborted or session.config.option.collectonly:
         return
     run = state.run
-    if exitstatus == pytest.ExitCode.INTERRUPTED:
+    broken = {
+        pytest.ExitCode.INTERRUPTED: "the run was interrupted before the suites finished",
+        pytest.ExitCode.INTERNAL_ERROR: "pytest stopped with an internal error (see its output)",
+        pytest.ExitCode.USAGE_ERROR: "pytest rejected its arguments (see its output)",
+    }
+    if exitstatus in broken:
         run.attach_logs()
         run.stop_stack()
-        run.fail(HarnessError("the run was interrupted before the suites finished",
-                              hint="run it again; nothing from this run counts"))
+        run.fail(HarnessError(broken[pytest.ExitCode(exitstatus)],
+                              hint="nothing from this run counts; fix the cause and run again"))
         session.exitstatus = 1
         return
     run.timings["tests_s"] = round(_time_in_tests(session), 2)

@@ -154,3 +154,11 @@ def test_secrets_never_reach_the_report(
     assert len(files) > 5
     for path in files:
         assert secret not in path.read_text(errors="replace"), path
+
+
+def test_pytest_internal_error_is_a_harness_error(pytester: pytest.Pytester, target: str) -> None:
+    pytester.makeconftest("def pytest_collection_modifyitems(items):\n    raise RuntimeError('x')\n")
+    code, summary = _run(pytester, target, TESTS)
+    assert code == 1
+    assert summary["release"]["verdict"] == "error"
+    assert all(r["verdict"] == "not_run" for r in summary["criteria"])
