@@ -225,10 +225,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         run.stop_stack()
     selected = {cid for item in session.items for cid in _declared(item)}
     out_of_scope = frozenset(state.deselected - selected)
-    decision = run.finish(out_of_scope=out_of_scope, suites=run.options.suites,
-                          # Restricting a run to named suites is partial even when, today,
-                          # those suites are all there is.
-                          partial=bool(state.deselected or run.options.suites))
+    try:
+        decision = run.finish(out_of_scope=out_of_scope, suites=run.options.suites,
+                              # Restricting a run to named suites is partial even when, today,
+                              # those suites are all there is.
+                              partial=bool(state.deselected or run.options.suites))
+    except Exception as exc:  # judging or reporting broke: exit 1, never pytest's ambiguous 3
+        error = exc if isinstance(exc, HarnessError) else run.unexpected(exc)
+        run.fail(error)
+        say(f"{error.category}: {error.one_line()}")
+        session.exitstatus = 1
+        return
     say(f"release verdict: {decision.verdict.upper()} (exit {int(decision.exit_code)}) — "
         f"{decision.reason}; see {run.reports_dir / 'summary.md'}")
     session.exitstatus = int(decision.exit_code)
