@@ -157,7 +157,8 @@ def test_secrets_never_reach_the_report(
 
 
 def test_pytest_internal_error_is_a_harness_error(pytester: pytest.Pytester, target: str) -> None:
-    pytester.makeconftest("def pytest_collection_modifyitems(items):\n    raise RuntimeError('x')\n")
+    pytester.makeconftest(
+        "def pytest_collection_modifyitems(items):\n    raise RuntimeError('x')\n")
     code, summary = _run(pytester, target, TESTS)
     assert code == 1
     assert summary["release"]["verdict"] == "error"
