@@ -21,7 +21,7 @@ from releasegate.config.profile import Profile
 from releasegate.criteria import catalog
 from releasegate.errors import HarnessError
 from releasegate.gate import SUITE_MARKERS, GateRun, RunOptions, say
-from releasegate.measure.record import MeasurementStore, Outcome
+from releasegate.measure.record import Measurement, MeasurementStore, Outcome
 from releasegate.measure.recorder import Recorder
 from releasegate.measure.redact import secret_redactor
 from releasegate.stack.model import StackInfo
@@ -34,12 +34,14 @@ _FINALISED = pytest.StashKey[bool]()
 class GateState:
     """What every process (controller or worker) knows about the current run."""
 
-    def __init__(self, options: RunOptions, profile: Profile, run_dir: Path) -> None:
+    def __init__(self, options: RunOptions, profile: Profile, run: GateRun | None) -> None:
         self.options = options
         self.profile = profile
-        self.run_dir = run_dir
-        self.store = MeasurementStore(run_dir / "measurements")
-        self.run: GateRun | None = None  # controller only
+        self.run = run  # controller only
+        self.run_dir = options.reports_dir / "run"
+        # The controller's store is the run's own, so the secrets redactor it gets at stack
+        # start applies to every measurement written in this process.
+        self.store = run.store if run else MeasurementStore(self.run_dir / "measurements")
         self.info: StackInfo | None = None
         self.collected: set[str] = set()
         self.deselected: set[str] = set()
@@ -80,14 +82,11 @@ def pytest_configure(config: pytest.Config) -> None:
         profile = options.load_profile()
     except HarnessError as exc:
         raise pytest.UsageError(exc.one_line()) from None
-    state = GateState(options, profile, options.reports_dir / "run")
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    state = GateState(options, profile, None if workerinput else GateRun(options, profile))
     if workerinput is not None:
         state.info = StackInfo.load(Path(workerinput["releasegate_stack"]))
         state.store.redact = secret_redactor(state.info.secrets)
-    else:
-        state.run = GateRun(options, profile)
-        state.store = state.run.store
     config.stash[_GATE] = state
 
 
@@ -180,8 +179,6 @@ def _leave_evidence(state: GateState, item: pytest.Item, report: pytest.TestRepo
         outcome, reason = Outcome.ERROR, f"the test broke before measuring: {_crash(report)}"
     else:
         outcome, reason = Outcome.ERROR, "the test ended without recording a measurement"
-    from releasegate.measure.record import Measurement
-
     for cid in missing:
         state.store.write(Measurement(criterion=cid, value=None, samples=0, source="",
                                       outcome=outcome, reason=reason, test=item.nodeid))

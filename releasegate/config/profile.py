@@ -148,7 +148,7 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date) -> Profile:
     e2e_table = root.table("e2e")
     e2e = dict(e2e_table.data) if e2e_table else {}
     external = _external(root.table("external"))
-    thresholds = _thresholds(root.tables("thresholds"), today=today)
+    thresholds = _thresholds(root.tables("thresholds"), file=file, today=today)
     root.finish()
 
     if provider == "external" and external is None:
@@ -284,7 +284,7 @@ def _external(t: Table | None) -> ExternalTarget | None:
     return target
 
 
-def _thresholds(tables: dict[str, Table], *, today: date) -> dict[str, Threshold]:
+def _thresholds(tables: dict[str, Table], *, file: Path, today: date) -> dict[str, Threshold]:
     out: dict[str, Threshold] = {}
     for cid, t in tables.items():
         if cid not in catalog.BY_ID:
@@ -307,7 +307,7 @@ def _thresholds(tables: dict[str, Table], *, today: date) -> dict[str, Threshold
             )
         out[cid] = threshold
     if not out:
-        raise ConfigError(f"{tables and next(iter(tables.values())).file}: no [thresholds]",
+        raise ConfigError(f"{file}: no [thresholds]",
                           hint="list the criteria this release must meet")
     return out
 

@@ -25,6 +25,8 @@ class Table:
         self._taken: set[str] = set()
 
     def key_path(self, key: str) -> str:
+        if not key:
+            return self.where
         return f"{self.where}.{key}" if self.where else key
 
     def error(self, key: str, problem: str, expected: str = "") -> ConfigError:

@@ -8,6 +8,7 @@ answer; an app that never gets healthy is evidence for the deployment suite, not
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import time
@@ -50,8 +51,6 @@ def free_loopback_port() -> int:
 
 
 def resolve_secrets(profile: Profile) -> dict[str, str]:
-    import os
-
     values: dict[str, str] = {}
     for name, spec in profile.secrets.items():
         if spec.env is not None:

@@ -8,6 +8,7 @@ log access, commands inside the app — is listed in ``limitations`` so the suit
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -71,8 +72,6 @@ class ExternalStack:
                             "environment")
         app = self.profile.app
         self.progress(f"checking {target.base_url}{app.health_path}")
-        import time
-
         wait = wait_healthy(target.base_url + app.health_path, started_at=time.monotonic(),
                             timeout=min(self.profile.health_timeout_s, 30))
         info.startup.healthy_after_s = 0.0 if wait.healthy_after_s is not None else None

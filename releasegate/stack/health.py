@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -18,7 +19,7 @@ class HealthWait:
 
 def wait_healthy(
     url: str, *, started_at: float, timeout: float, interval: float = 0.2,
-    still_running: object = None,
+    still_running: Callable[[], bool] | None = None,
 ) -> HealthWait:
     """Poll ``url`` until it answers 200. ``started_at`` is a time.monotonic() reading."""
     deadline = started_at + timeout
@@ -34,7 +35,7 @@ def wait_healthy(
                     return HealthWait(now - started_at, now - started_at, 200, "")
             except httpx.HTTPError as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
-            if callable(still_running) and not still_running():
+            if still_running is not None and not still_running():
                 last_error = last_error or "the container exited"
                 return HealthWait(None, time.monotonic() - started_at, last_status, last_error)
             if time.monotonic() >= deadline:

@@ -133,3 +133,15 @@ def test_exactly_one_app(tmp_path: Path) -> None:
             "thresholds": {"FUNC-HEALTH": {}}}
     with pytest.raises(ConfigError, match="found 0 services of kind 'app'"):
         parse_profile(data, file=tmp_path / "x.toml", today=date(2026, 11, 21))
+
+
+def test_no_thresholds_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(MINIMAL.format(extra_app="", extra_threshold="")
+                    .replace('[thresholds."FUNC-HEALTH"]\n', ""))
+    assert error_of(path) == f"{path}: no [thresholds] — list the criteria this release must meet"
+
+
+def test_unknown_criterion_key_path_has_no_dangling_dot(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, tail='[thresholds."FUNC-HEALTHY"]\n'))
+    assert 'thresholds.FUNC-HEALTHY: unknown criterion' in message
