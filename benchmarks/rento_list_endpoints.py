@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 
 from releasegate.config.profile import load_profile
+from releasegate.measure.alerts import start_receiver
 from releasegate.measure.api import login
 from releasegate.measure.commands import run_in_container
 from releasegate.stack.containers import ContainersStack
@@ -209,7 +210,7 @@ def main() -> int:
     memory: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         stack = ContainersStack(profile, run_id="bench" + str(int(time.time()))[-6:],
-                                run_dir=Path(tmp), progress=print)
+                                run_dir=Path(tmp), progress=print, alert_sink=start_receiver)
         try:
             info = stack.start()
             if not info.healthy:

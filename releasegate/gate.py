@@ -23,8 +23,8 @@ from releasegate.criteria import catalog
 from releasegate.criteria.engine import judge_all, stray_measurements
 from releasegate.criteria.release import ReleaseDecision, decide
 from releasegate.errors import HarnessError
-from releasegate.measure.record import MeasurementStore
-from releasegate.measure.redact import Redactor, secret_redactor
+from releasegate.evidence.measurement import MeasurementStore
+from releasegate.evidence.redact import Redactor, secret_redactor
 from releasegate.stack.model import StackInfo
 
 SCHEMA = "releasegate.summary/1"
@@ -133,10 +133,12 @@ class GateRun:
 
             self.handle = ExternalStack(self.profile, run_id=self.run_id, progress=say)
         else:
+            from releasegate.measure.alerts import start_receiver
             from releasegate.stack.containers import ContainersStack
 
             self.handle = ContainersStack(self.profile, run_id=self.run_id, run_dir=self.run_dir,
-                                          progress=say)
+                                          progress=say,
+                                          alert_sink=start_receiver)
         t = time.monotonic()
         say(f"run {self.run_id}: profile {self.profile.name} ({self.profile.path}), "
             f"provider {self.profile.provider}")

@@ -20,10 +20,10 @@ import pytest
 from releasegate.config.profile import Profile
 from releasegate.criteria import catalog
 from releasegate.errors import HarnessError
+from releasegate.evidence.measurement import Measurement, MeasurementStore, Outcome
+from releasegate.evidence.redact import secret_redactor
 from releasegate.gate import SUITE_MARKERS, GateRun, RunOptions, say
-from releasegate.measure.record import Measurement, MeasurementStore, Outcome
 from releasegate.measure.recorder import Recorder
-from releasegate.measure.redact import secret_redactor
 from releasegate.stack.model import StackInfo
 
 _GATE = pytest.StashKey["GateState"]()

@@ -14,7 +14,7 @@ from typing import Any
 from releasegate.criteria.catalog import Comparator
 from releasegate.criteria.thresholds import Threshold
 from releasegate.criteria.verdict import Verdict, VerdictRecord, worst
-from releasegate.measure.record import Measurement, Outcome
+from releasegate.evidence.measurement import Measurement, Outcome
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,11 @@ class AlertReceiver(ThreadingHTTPServer):
             return list(self._alerts)
 
 
+def start_receiver(host: str) -> AlertReceiver:
+    """An alert receiver listening on ``host`` (the run network's gateway), already serving."""
+    return AlertReceiver(host).start()
+
+
 def read_alerts(read_url: str, *, timeout: float = 5.0) -> list[dict[str, Any]]:
     response = httpx.get(read_url + READ_PATH, timeout=timeout)
     response.raise_for_status()

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 
 from releasegate.config.profile import LoginRecipe
+from releasegate.config.templating import render
 from releasegate.errors import ConfigError
-from releasegate.stack.templating import render
 
 
 def _render_body(body: Any, values: Mapping[str, str]) -> Any:

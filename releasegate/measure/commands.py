@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from releasegate.config.profile import Profile
-from releasegate.stack.templating import render_argv
+from releasegate.config.templating import render_argv
 
 
 @dataclass

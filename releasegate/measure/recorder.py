@@ -17,7 +17,7 @@ import pytest
 from releasegate.criteria.engine import judge
 from releasegate.criteria.thresholds import Threshold
 from releasegate.criteria.verdict import Verdict
-from releasegate.measure.record import Measurement, MeasurementStore, Outcome
+from releasegate.evidence.measurement import Measurement, MeasurementStore, Outcome
 
 
 @dataclass

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from releasegate.evidence.redact import Redactor, identity
 from releasegate.report.files import write_atomic
-from releasegate.report.redaction import Redactor, identity
 from releasegate.report.summary import profile_name, run_info
 
 # Every failing verdict starts its status message with one of these prefixes (see

@@ -17,7 +17,7 @@ from allure_commons.logger import AllureFileLogger
 from allure_commons.model2 import ATTACHMENT_PATTERN, Attachment, TestResult
 from allure_commons.types import AttachmentType
 
-from releasegate.report.redaction import Redactor
+from releasegate.evidence.redact import Redactor
 
 MAX_TEXT_ATTACHMENT = 5 * 1024 * 1024
 """Larger text attachments keep their tail: a single-file HTML must stay openable."""

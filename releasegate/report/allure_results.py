@@ -28,6 +28,7 @@ from allure_commons.model2 import (
 )
 from allure_commons.types import AttachmentType, LabelType
 
+from releasegate.evidence.redact import Redactor, identity
 from releasegate.report.allure_context import write_context
 from releasegate.report.allure_files import ResultsDir, attach_bytes, attach_evidence
 from releasegate.report.formatting import (
@@ -39,7 +40,6 @@ from releasegate.report.formatting import (
     verdict_badge,
     verdict_label,
 )
-from releasegate.report.redaction import Redactor, identity
 from releasegate.report.summary import Record, profile_name, records, run_error
 
 STATUS = {

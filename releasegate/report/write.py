@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.errors import HarnessError
+from releasegate.evidence.redact import Redactor, identity, redact_tree
 from releasegate.report.allure_results import write_allure_results
 from releasegate.report.files import write_atomic
 from releasegate.report.html import OUTPUT, generate_html
 from releasegate.report.junit import write_junit
 from releasegate.report.markdown import RELEASE_WORDS, write_markdown
-from releasegate.report.redaction import Redactor, identity, redact_tree
 from releasegate.report.summary import (
     Summary,
     error_summary,

@@ -21,13 +21,18 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
 from releasegate.config.profile import Profile
+from releasegate.config.templating import render_all
 from releasegate.errors import ConfigError, EnvironmentProblem
-from releasegate.measure.alerts import AlertReceiver
 from releasegate.stack import build, engine, images, labels
 from releasegate.stack.autoheal import UnhealthyRestarter, restarts
 from releasegate.stack.health import wait_healthy
-from releasegate.stack.model import DatabaseEndpoint, StackInfo, StartupRecord
-from releasegate.stack.templating import render_all
+from releasegate.stack.model import (
+    AlertSink,
+    AlertSinkFactory,
+    DatabaseEndpoint,
+    StackInfo,
+    StartupRecord,
+)
 
 Progress = Callable[[str], None]
 DB_READY_TIMEOUT_S = 60.0
@@ -67,8 +72,10 @@ def resolve_secrets(profile: Profile) -> dict[str, str]:
 
 
 class ContainersStack:
-    def __init__(self, profile: Profile, *, run_id: str, run_dir: Path, progress: Progress):
+    def __init__(self, profile: Profile, *, run_id: str, run_dir: Path, progress: Progress,
+                 alert_sink: AlertSinkFactory):
         self.profile = profile
+        self.alert_sink = alert_sink
         self.run_id = run_id
         self.run_dir = run_dir
         self.progress = progress
@@ -76,7 +83,7 @@ class ContainersStack:
         self.network: Network | None = None
         self.db: _LoopbackContainer | None = None
         self.app: _LoopbackContainer | None = None
-        self.receiver: AlertReceiver | None = None
+        self.receiver: AlertSink | None = None
         self.autoheal: UnhealthyRestarter | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -94,7 +101,7 @@ class ContainersStack:
         self.network.name = f"releasegate-{self.run_id}"
         self.network.create()
         gateway = self._gateway()
-        self.receiver = AlertReceiver(gateway).start()
+        self.receiver = self.alert_sink(gateway)
         progress(f"alert receiver listening on {self.receiver.url}")
 
         values: dict[str, str] = {f"secret.{k}": v for k, v in secret_values.items()}

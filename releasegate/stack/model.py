@@ -8,10 +8,24 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
+
+
+class AlertSink(Protocol):
+    """A receiver for the application's alerts, handed to the stack by whoever measures them."""
+
+    @property
+    def url(self) -> str: ...
+
+    def stop(self) -> None: ...
+
+
+AlertSinkFactory = Callable[[str], AlertSink]
+"""Starts a sink listening on the given address (the run network's gateway) and returns it."""
 
 
 @dataclass

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from releasegate.config.profile import load_profile
+from releasegate.measure.alerts import start_receiver
 from releasegate.stack.containers import ContainersStack
 from releasegate.stack.model import StackInfo
 from tests.gate.conftest import REPO
@@ -22,7 +23,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StackIn
     """A Rento deployment made outside the run under test (here: by the containers provider)."""
     profile = load_profile(REPO / "profiles" / "rento.toml")
     stack = ContainersStack(profile, run_id="extdeploy", run_dir=tmp_path_factory.mktemp("dep"),
-                            progress=print)
+                            progress=print, alert_sink=start_receiver)
     try:
         info = stack.start()
         assert info.healthy

@@ -14,7 +14,7 @@ from releasegate.criteria.engine import judge, judge_all, stray_measurements
 from releasegate.criteria.release import ExitCode, decide
 from releasegate.criteria.thresholds import Threshold, Waiver
 from releasegate.criteria.verdict import Verdict
-from releasegate.measure.record import Measurement, Outcome
+from releasegate.evidence.measurement import Measurement, Outcome
 
 TODAY = date(2026, 11, 21)
 

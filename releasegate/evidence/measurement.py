@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from releasegate.measure.redact import Redactor, identity
+from releasegate.evidence.redact import Redactor, identity
 
 
 class Outcome(str, Enum):
