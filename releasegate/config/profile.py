@@ -6,6 +6,7 @@ broken profile costs a second, not a half-started stack.
 
 from __future__ import annotations
 
+import difflib
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +16,9 @@ from typing import Any
 from releasegate.config.overrides import apply_overrides
 from releasegate.config.reader import Table
 from releasegate.criteria import catalog
-from releasegate.criteria.thresholds import SEVERITIES, Threshold, Waiver
+from releasegate.criteria.options import defaults as option_defaults
+from releasegate.criteria.options import specs as option_specs
+from releasegate.criteria.thresholds import SEVERITIES, Exclusion, Threshold, Waiver
 from releasegate.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -104,8 +107,17 @@ class Profile:
     probes: dict[str, dict[str, Any]]
     e2e: dict[str, Any]
     thresholds: dict[str, Threshold]
+    """Every required criterion: the documented catalogue minus valid exclusions."""
     external: ExternalTarget | None
+    exclusions: dict[str, Exclusion] = field(default_factory=dict)
+    """``[exclude."ID"]`` entries, valid or expired (an expired one is required again)."""
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    def option(self, criterion_id: str, name: str) -> Any:
+        """A criterion's option in force (the documented default when not required)."""
+        threshold = self.thresholds.get(criterion_id) or Threshold.documented(
+            catalog.get(criterion_id))
+        return threshold.option(name)
 
 
 def load_profile(
@@ -142,13 +154,12 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date) -> Profile:
     app, db = _services(services, file=file, base=file.parent)
     login = _login(root.table("login"))
     commands = _commands(root.table("commands"))
-    probes = {k: dict(t.data) for k, t in root.tables("probes").items()}
-    for t in root.tables("probes").values():
-        t._taken.update(t.data)
+    probes = _probes(root.tables("probes"))
     e2e_table = root.table("e2e")
     e2e = dict(e2e_table.data) if e2e_table else {}
     external = _external(root.table("external"))
-    thresholds = _thresholds(root.tables("thresholds"), file=file, today=today)
+    exclusions = _exclusions(root.tables("exclude"))
+    thresholds = _thresholds(root.tables("thresholds"), exclusions, today=today)
     root.finish()
 
     if provider == "external" and external is None:
@@ -160,7 +171,7 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date) -> Profile:
         path=file, name=name, description=description, provider=provider,
         health_timeout_s=health_timeout, app=app, db=db, secrets=secrets, login=login,
         commands=commands, probes=probes, e2e=e2e, thresholds=thresholds, external=external,
-        raw=data,
+        exclusions=exclusions, raw=data,
     )
 
 
@@ -260,6 +271,29 @@ def _login(t: Table | None) -> LoginRecipe | None:
     return recipe
 
 
+PROBES = {
+    "server_error": "an authenticated request that makes the application fail with a 5xx",
+}
+
+
+def _probes(tables: dict[str, Table]) -> dict[str, dict[str, Any]]:
+    """Ways to provoke behaviour on purpose; a misspelt probe must not silently drop a check."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, t in tables.items():
+        if name not in PROBES:
+            guess = difflib.get_close_matches(name, sorted(PROBES), n=1)
+            raise t.error("", f"unknown probe {name!r}",
+                          (f"did you mean {guess[0]!r}? " if guess else "")
+                          + f"known probes: {', '.join(sorted(PROBES))}")
+        path = t.text("path")
+        if not path.startswith("/"):
+            raise t.error("path", f"{path!r} must start with '/'")
+        out[name] = {"method": t.choice("method", ("GET", "POST", "PUT", "PATCH", "DELETE"),
+                                        "POST"), "path": path}
+        t.finish()
+    return out
+
+
 def _commands(t: Table | None) -> dict[str, list[str]]:
     if t is None:
         return {}
@@ -284,44 +318,96 @@ def _external(t: Table | None) -> ExternalTarget | None:
     return target
 
 
-def _thresholds(tables: dict[str, Table], *, file: Path, today: date) -> dict[str, Threshold]:
-    out: dict[str, Threshold] = {}
+def _thresholds(
+    tables: dict[str, Table], excluded: dict[str, Exclusion], *, today: date
+) -> dict[str, Threshold]:
+    """Every documented criterion, tuned by ``[thresholds."ID"]``, minus the valid exclusions."""
     for cid, t in tables.items():
-        if cid not in catalog.BY_ID:
-            guess = catalog.closest(cid)
-            raise t.error("", f"unknown criterion ID {cid!r}",
-                          f"did you mean {guess!r}?" if guess else
-                          "use an ID from shared/acceptance-criteria.md")
-        criterion = catalog.BY_ID[cid]
-        limit = t.number("limit", float(criterion.limit))
-        severity = t.choice("severity", SEVERITIES, criterion.severity)
-        min_samples = t.integer("min_samples", criterion.min_samples)
-        options = dict(t.typed("options", dict, {}))
-        waiver = _waiver(t.table("waiver"))
-        t.finish()
-        threshold = Threshold(criterion, limit, severity, min_samples, waiver, options)
-        if threshold.loosened and waiver is None:
-            raise t.error(
-                "limit", f"looser than documented ({_describe(threshold)})",
-                "tighten it, or add waiver = { reason = \"...\", expires = YYYY-MM-DD }",
-            )
-        out[cid] = threshold
-    if not out:
-        raise ConfigError(f"{file}: no [thresholds]",
-                          hint="list the criteria this release must meet")
+        _known_id(cid, t)
+        if cid in excluded:
+            raise t.error("", f"{cid} is both tuned here and excluded in [exclude.{cid!r}]",
+                          "keep one: a criterion is either required or excluded")
+    out: dict[str, Threshold] = {}
+    for criterion in catalog.CRITERIA:
+        exclusion = excluded.get(criterion.id)
+        if exclusion is not None and exclusion.is_valid(today):
+            continue
+        tuned = tables.get(criterion.id)
+        out[criterion.id] = (_threshold(criterion, tuned, today) if tuned is not None
+                             else Threshold.documented(criterion))
     return out
 
 
-def _describe(t: Threshold) -> str:
-    c = t.criterion
-    parts = []
-    if c.comparator.is_looser(t.limit, c.limit):
-        parts.append(f"limit {t.limit:g} vs documented {c.comparator.value} {c.limit:g} {c.unit}")
-    if t.min_samples < c.min_samples:
-        parts.append(f"min_samples {t.min_samples} vs documented {c.min_samples}")
-    if not t.blocking and c.severity in ("blocker", "critical"):
-        parts.append(f"severity {t.severity} would stop it blocking the release")
-    return "; ".join(parts)
+def _known_id(cid: str, t: Table) -> None:
+    if cid not in catalog.BY_ID:
+        guess = catalog.closest(cid)
+        raise t.error("", f"unknown criterion ID {cid!r}",
+                      f"did you mean {guess!r}?" if guess else
+                      "use an ID from shared/acceptance-criteria.md")
+
+
+def _threshold(criterion: catalog.Criterion, t: Table, today: date) -> Threshold:
+    limit = t.number("limit", float(criterion.limit))
+    severity = t.choice("severity", SEVERITIES, criterion.severity)
+    min_samples = t.integer("min_samples", criterion.min_samples)
+    given = t.table("options") or Table({}, file=t.file, where=t.key_path("options"))
+    options = _options(criterion.id, given)
+    waiver = _waiver(t.table("waiver"))
+    t.finish()
+    threshold = Threshold(criterion, limit, severity, min_samples, waiver, options)
+    loosenings = threshold.loosenings
+    if loosenings and waiver is None:
+        raise t.error(
+            "limit" if "limit" in t.data else "",
+            f"looser than documented ({'; '.join(loosenings)})",
+            "tighten it, or add waiver = { reason = \"...\", expires = YYYY-MM-DD }",
+        )
+    if waiver is not None and not loosenings:
+        raise t.error(
+            "waiver", "a waiver with nothing to loosen: the limit, min_samples, severity and "
+            "options are all as documented or stricter",
+            "a waiver covers only the limit it loosens: loosen that limit, or remove the waiver",
+        )
+    if waiver is not None and not waiver.is_valid(today):
+        # The waiver no longer holds: the suites measure under the documented options again.
+        documented = option_defaults(criterion.id)
+        known = option_specs(criterion.id)
+        reverted = {k: (documented[k] if known[k].loosens(v) else v) for k, v in options.items()}
+        threshold = Threshold(criterion, limit, severity, min_samples, waiver, reverted)
+    return threshold
+
+
+def _options(cid: str, t: Table) -> dict[str, Any]:
+    known = option_specs(cid)
+    values = option_defaults(cid)
+    for key in list(t.data):
+        if key not in known:
+            guess = difflib.get_close_matches(key, sorted(known), n=1)
+            raise t.error(key, f"{cid} has no option {key!r}",
+                          (f"did you mean {guess[0]!r}? " if guess else "")
+                          + (f"its options: {', '.join(sorted(known))}" if known
+                             else "this criterion takes no options"))
+        value, problem = known[key].check(t.data[key])
+        if problem:
+            raise t.error(key, problem, known[key].help)
+        values[key] = value
+    t._taken.update(t.data)
+    return values
+
+
+def _exclusions(tables: dict[str, Table]) -> dict[str, Exclusion]:
+    out: dict[str, Exclusion] = {}
+    for cid, t in tables.items():
+        _known_id(cid, t)
+        reason = t.text("reason")
+        expires = t.typed("expires", date, None)
+        approved_by = t.text("approved_by", "")
+        t.finish()
+        if len(reason.strip()) < 10:
+            raise t.error("reason", "an exclusion needs a real reason (at least 10 characters)",
+                          "say why this release need not meet the criterion")
+        out[cid] = Exclusion(cid, reason.strip(), expires, approved_by)
+    return out
 
 
 def _waiver(t: Table | None) -> Waiver | None:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from releasegate.criteria.catalog import Comparator
+from releasegate.criteria.options import loosened as loosened_options
 from releasegate.criteria.thresholds import Threshold
 from releasegate.criteria.verdict import Verdict, VerdictRecord, worst
 from releasegate.evidence.measurement import Measurement, Outcome
@@ -107,20 +108,24 @@ def judge(threshold: Threshold, measurements: list[Measurement], today: date) ->
 
 
 def _apply_waiver(record: VerdictRecord, threshold: Threshold, today: date) -> None:
+    """A waiver covers only what it loosens: a pass that needed the looser terms is ``waived``;
+    a failure against the looser terms stays a failure."""
     waiver = threshold.waiver
     if waiver is None or not waiver.is_valid(today):
         return
     record.waiver = {
         "reason": waiver.reason, "expires": waiver.expires.isoformat(),
-        "approved_by": waiver.approved_by,
+        "approved_by": waiver.approved_by, "loosens": "; ".join(threshold.loosenings),
     }
+    if record.verdict is not Verdict.PASS:
+        return
     c = threshold.criterion
-    if record.verdict is Verdict.PASS and threshold.loosened:
-        # Passing only because the limit was loosened is a waiver, never a silent pass.
-        strict_ok = record.measured is not None and c.comparator.holds(record.measured, c.limit)
-        if not strict_ok or record.samples < c.min_samples:
-            record.verdict = Verdict.WAIVED
-    elif record.verdict is Verdict.FAIL and not threshold.loosened:
+    # Measured under loosened options, the documented terms were never tried: only the waiver
+    # lets it through.
+    strict_ok = (record.measured is not None and c.comparator.holds(record.measured, c.limit)
+                 and record.samples >= c.min_samples
+                 and not loosened_options(c.id, threshold.options))
+    if not strict_ok:
         record.verdict = Verdict.WAIVED
 
 

@@ -45,9 +45,8 @@ def test_database_is_the_profiles_postgresql(
     stack: StackInfo, gate_profile: Profile, db_dsn: str, anon: Api, record: Recorder,
     request: pytest.FixtureRequest,
 ) -> None:
-    options = gate_profile.thresholds["FUNC-PG-RUNNING"].options
-    expected = int(str(options.get("postgres_major", gate_profile.db.version if gate_profile.db
-                                   else 0)))
+    expected = int(gate_profile.option("FUNC-PG-RUNNING", "postgres_major")
+                   or (gate_profile.db.version if gate_profile.db else 0))
     checks = CheckList()
     with psycopg.connect(db_dsn, connect_timeout=5) as conn:
         version = str(conn.execute("SELECT version()").fetchone()[0])  # type: ignore[index]
@@ -56,7 +55,7 @@ def test_database_is_the_profiles_postgresql(
     checks.add(f"server major version is {expected}", _major(server) == expected,
                f"server_version {server}")
 
-    field = str(options.get("health_version_field", "database.server_version"))
+    field = "database.server_version"
     response = anon.get(gate_profile.app.health_path)
     reported = _dig(response.json(), field) if response.headers.get(
         "content-type", "").startswith("application/json") else None

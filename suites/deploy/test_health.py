@@ -58,7 +58,7 @@ def test_health_reports_database_state(
     healthy_stack: StackInfo, gate_profile: Profile, db_container: Any, record: Recorder
 ) -> None:
     path = gate_profile.app.health_path
-    outage_s = float(str(gate_profile.thresholds["FUNC-HEALTH"].options.get("outage_s", 20)))
+    outage_s = float(gate_profile.option("FUNC-HEALTH", "outage_s"))
     checks = CheckList()
     evidence: dict[str, Any] = {}
     with httpx.Client(base_url=healthy_stack.base_url, timeout=5.0) as client:

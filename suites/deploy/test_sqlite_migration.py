@@ -29,7 +29,7 @@ from releasegate.config.profile import Profile
 from releasegate.measure import table_digest as td
 from releasegate.measure.commands import CommandResult, run_in_container, run_profile_command
 from releasegate.measure.recorder import CheckList, Recorder
-from releasegate.measure.sqlite_fill import DEFAULT_ROWS, FillError, fill_sqlite
+from releasegate.measure.sqlite_fill import FillError, fill_sqlite
 from releasegate.stack.model import StackInfo
 
 pytestmark = pytest.mark.deploy
@@ -45,14 +45,7 @@ NEEDED = ("sqlite_init", "sqlite_migrate")
 
 
 def _rows_per_table(profile: Profile) -> int:
-    threshold = profile.thresholds.get(CRITERION)
-    raw = threshold.options.get("rows_per_table", DEFAULT_ROWS) if threshold else DEFAULT_ROWS
-    rows = raw if isinstance(raw, int) and not isinstance(raw, bool) else 0
-    if rows < 1:
-        pytest.fail(f"[thresholds.{CRITERION}] rows_per_table must be a whole number "
-                    f"of at least 1, not {raw!r}",
-                    pytrace=False)
-    return rows
+    return int(profile.option(CRITERION, "rows_per_table"))
 
 
 def _copy_out(container: Any, path: str, local: Path) -> tarfile.TarInfo:

@@ -92,8 +92,7 @@ def test_errors_are_structured_and_logged(
     started = time.time()
     checks = CheckList()
     seen: list[dict[str, Any]] = []
-    fields = tuple(gate_profile.thresholds["FUNC-ERROR-HANDLING"].options.get(
-        "body_fields", error_bodies.DEFAULT_FIELDS))  # type: ignore[arg-type]
+    fields = tuple(gate_profile.option("FUNC-ERROR-HANDLING", "body_fields"))
     for i, (what, client, method, path, kwargs) in enumerate(
             _provocations(gate_profile, anon, api, marker)):
         request_id = f"rg-{marker}-{i}"
@@ -148,8 +147,7 @@ def test_server_error_is_logged_and_alerted(
                             "the profile names no way to provoke a server error "
                             "([probes.server_error])")
         return
-    timeout = float(str(gate_profile.thresholds["FUNC-ERROR-LOG-ALERT"].options.get(
-        "alert_timeout_s", 20)))
+    timeout = float(gate_profile.option("FUNC-ERROR-LOG-ALERT", "alert_timeout_s"))
     request_id = f"rg-alert-{uuid.uuid4().hex[:12]}"
     started = time.time()
     response = api.request(str(probe.get("method", "POST")), str(probe["path"]),

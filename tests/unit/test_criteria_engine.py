@@ -104,12 +104,23 @@ def test_expired_waiver_falls_back_to_the_documented_limit() -> None:
     assert "expired" in record.reasons[0]
 
 
-def test_waiver_without_loosening_turns_a_failure_into_waived_but_not_insufficient() -> None:
+def test_a_waiver_covers_only_what_it_loosens() -> None:
     waiver = Waiver("accepted risk, ticket SEC-42", date(2027, 1, 1))
-    threshold = t("SEC-SAST", waiver=waiver)
-    assert judge(threshold, [m("SEC-SAST", 2.0, 10, violations=["B602"])], TODAY).verdict \
-        is Verdict.WAIVED
+    threshold = t("SEC-SAST", limit=2, waiver=waiver)
+    # Within the looser limit: waived, never a silent pass.
+    assert judge(threshold, [m("SEC-SAST", 2.0, 10)], TODAY).verdict is Verdict.WAIVED
+    # Beyond even the looser limit: the waiver does not cover it.
+    assert judge(threshold, [m("SEC-SAST", 3.0, 10, violations=["B602"])], TODAY).verdict \
+        is Verdict.FAIL
     assert judge(threshold, [m("SEC-SAST", None)], TODAY).verdict is Verdict.INSUFFICIENT
+
+
+def test_a_pass_under_loosened_options_is_waived() -> None:
+    waiver = Waiver("small machine, fewer rows for now", date(2027, 1, 1))
+    loose = t("FUNC-SQLITE-MIGRATION", waiver=waiver, options={"rows_per_table": 5})
+    strict = t("FUNC-SQLITE-MIGRATION", options={"rows_per_table": 50})
+    assert judge(loose, [m("FUNC-SQLITE-MIGRATION", 0.0, 3)], TODAY).verdict is Verdict.WAIVED
+    assert judge(strict, [m("FUNC-SQLITE-MIGRATION", 0.0, 3)], TODAY).verdict is Verdict.PASS
 
 
 def test_release_decision_and_exit_codes() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from releasegate.config.profile import load_profile, parse_profile
+from releasegate.criteria import catalog
 from releasegate.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -135,13 +136,93 @@ def test_exactly_one_app(tmp_path: Path) -> None:
         parse_profile(data, file=tmp_path / "x.toml", today=date(2026, 11, 21))
 
 
-def test_no_thresholds_names_the_file(tmp_path: Path) -> None:
+def test_the_documented_catalogue_is_required_by_default(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
     path.write_text(MINIMAL.format(extra_app="", extra_threshold="")
                     .replace('[thresholds."FUNC-HEALTH"]\n', ""))
-    assert error_of(path) == f"{path}: no [thresholds] — list the criteria this release must meet"
+    profile = load_profile(path)
+    assert list(profile.thresholds) == [c.id for c in catalog.CRITERIA]
+    assert len(profile.thresholds) == 45
+
+
+def test_an_exclusion_drops_a_criterion_with_its_reason(tmp_path: Path) -> None:
+    path = write(tmp_path, tail='[exclude."COMPAT-BROWSER"]\n'
+                                'reason = "the service serves no HTML"\napproved_by = "qa lead"\n')
+    profile = load_profile(path, today=date(2026, 11, 21))
+    assert "COMPAT-BROWSER" not in profile.thresholds
+    assert profile.exclusions["COMPAT-BROWSER"].reason == "the service serves no HTML"
+    assert len(profile.thresholds) == 44
+
+
+def test_an_expired_exclusion_requires_the_criterion_again(tmp_path: Path) -> None:
+    path = write(tmp_path, tail='[exclude."COMPAT-BROWSER"]\n'
+                                'reason = "the service serves no HTML"\nexpires = 2026-01-01\n')
+    profile = load_profile(path, today=date(2026, 11, 21))
+    assert "COMPAT-BROWSER" in profile.thresholds
+    assert "COMPAT-BROWSER" in profile.exclusions
+
+
+@pytest.mark.parametrize(("tail", "message"), [
+    ('[exclude."COMPAT-BROWSR"]\nreason = "no HTML pages at all"\n',
+     "did you mean 'COMPAT-BROWSER'"),
+    ('[exclude."COMPAT-BROWSER"]\nreason = "no"\n', "needs a real reason"),
+    ('[exclude."COMPAT-BROWSER"]\n', "exclude.COMPAT-BROWSER.reason: missing required key"),
+    ('[exclude."FUNC-HEALTH"]\nreason = "the app has no health endpoint"\n',
+     "both tuned here and excluded"),
+])
+def test_bad_exclusions_are_errors(tmp_path: Path, tail: str, message: str) -> None:
+    assert message in error_of(write(tmp_path, tail=tail))
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ("options = { outage_seconds = 5 }", "FUNC-HEALTH has no option 'outage_seconds' — did you "
+                                         "mean 'outage_s'?"),
+    ('options = { outage_s = "5" }', "expected float, got str"),
+    ("options = { outage_s = 0 }", "below the minimum"),
+    ("options = { outage_s = 60 }", "looser than documented (option outage_s = 60.0 vs "
+                                    "documented 20.0)"),
+])
+def test_options_are_typed_bounded_and_never_looser_unwaived(
+    tmp_path: Path, options: str, message: str
+) -> None:
+    assert message in error_of(write(tmp_path, extra_threshold=options))
+
+
+def test_a_stricter_option_is_fine_and_defaults_fill_the_rest(tmp_path: Path) -> None:
+    profile = load_profile(write(tmp_path, extra_threshold="options = { outage_s = 5 }"))
+    assert profile.thresholds["FUNC-HEALTH"].option("outage_s") == 5.0
+    assert profile.thresholds["FUNC-ERROR-HANDLING"].option("body_fields") == [
+        "code", "message", "request_id"]
+
+
+def test_fewer_body_fields_is_a_loosening(tmp_path: Path) -> None:
+    tail = '[thresholds."FUNC-ERROR-HANDLING"]\noptions = { body_fields = ["message"] }\n'
+    assert "option body_fields" in error_of(write(tmp_path, tail=tail))
+
+
+def test_a_waiver_with_nothing_to_loosen_is_an_error(tmp_path: Path) -> None:
+    extra = 'waiver = { reason = "known flaky on CI runners", expires = 2099-01-01 }'
+    assert "a waiver with nothing to loosen" in error_of(write(tmp_path, extra_threshold=extra))
+
+
+def test_an_expired_waiver_reverts_loosened_options(tmp_path: Path) -> None:
+    extra = ('options = { outage_s = 60 }\n'
+             'waiver = { reason = "slow failover on this host", expires = 2026-01-01 }')
+    profile = load_profile(write(tmp_path, extra_threshold=extra), today=date(2026, 11, 21))
+    assert profile.thresholds["FUNC-HEALTH"].option("outage_s") == 20.0
 
 
 def test_unknown_criterion_key_path_has_no_dangling_dot(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, tail='[thresholds."FUNC-HEALTHY"]\n'))
     assert 'thresholds.FUNC-HEALTHY: unknown criterion' in message
+
+
+def test_a_misspelt_probe_is_an_error(tmp_path: Path) -> None:
+    tail = '[probes.server_eror]\npath = "/boom"\n'
+    assert "unknown probe 'server_eror' — did you mean 'server_error'?" in error_of(
+        write(tmp_path, tail=tail))
+
+
+def test_unknown_probe_keys_are_errors(tmp_path: Path) -> None:
+    tail = '[probes.server_error]\npath = "/boom"\nmethdo = "POST"\n'
+    assert "probes.server_error.methdo: unknown key" in error_of(write(tmp_path, tail=tail))
