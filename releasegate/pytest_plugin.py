@@ -26,6 +26,9 @@ from releasegate.gate import SUITE_MARKERS, GateRun, RunOptions, say
 from releasegate.measure.recorder import Recorder
 from releasegate.stack.model import StackInfo
 
+# The suites' shared fixtures travel with the plugin, wherever the suites are collected from.
+pytest_plugins = ("releasegate.fixtures.stack",)
+
 _GATE = pytest.StashKey["GateState"]()
 _RECORDED = pytest.StashKey[set[str]]()
 _FINALISED = pytest.StashKey[bool]()

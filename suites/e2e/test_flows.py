@@ -22,7 +22,7 @@ def load_flow(name: str) -> Flow:
     """``rento`` → the bundled flow; ``package.module:function`` → the user's own."""
     module_name, _, attr = name.partition(":")
     if not attr:
-        module_name, attr = f"suites.e2e.flows.{name}", "run"
+        module_name, attr = f"releasegate.suites.e2e.flows.{name}", "run"
     flow: Flow = getattr(importlib.import_module(module_name), attr)
     return flow
 
