@@ -23,7 +23,7 @@ class Stricter(str, Enum):
     LOWER = "lower"
     """Less is stricter (a timeout, an allowed outage)."""
     SUPERSET = "superset"
-    """A list that must contain every documented item; extra items are stricter."""
+    """A table that must name every documented key; extra keys are stricter."""
     NEUTRAL = "neutral"
     """Describes the target, not how hard to look (the PostgreSQL major expected)."""
 
@@ -32,7 +32,7 @@ class Stricter(str, Enum):
 class OptionSpec:
     name: str
     kind: type
-    """int, float, str, bool or list (of strings)."""
+    """int, float, str, bool or dict (of non-empty strings)."""
     default: Any
     """The documented value; None where it comes from elsewhere in the profile."""
     stricter: Stricter
@@ -48,10 +48,10 @@ class OptionSpec:
             return value, f"expected {self.kind.__name__}, got a boolean"
         if not isinstance(value, self.kind):
             return value, f"expected {self.kind.__name__}, got {type(value).__name__} {value!r}"
-        if isinstance(value, list):
-            if not all(isinstance(item, str) and item for item in value):
-                return value, "expected a list of non-empty strings"
-            return [str(item) for item in value], ""
+        if isinstance(value, dict):
+            if not all(isinstance(item, str) and item for item in value.values()):
+                return value, "expected a table of non-empty strings"
+            return {str(k): str(v) for k, v in value.items()}, ""
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if self.minimum is not None and value < self.minimum:
                 return value, f"{value!r} is below the minimum {self.minimum:g}"
@@ -92,8 +92,10 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
            1, 300),
     ),
     "FUNC-ERROR-HANDLING": (
-        _o("body_fields", list, ["code", "message", "request_id"], SUP,
-           "fields every error body must carry"),
+        _o("body_fields", dict,
+           {"code": "code", "message": "message", "request_id": "request_id"}, SUP,
+           "the fields every error body must carry, by role: { code = \"…\", message = "
+           "\"…\", request_id = \"…\" } name the application's own field for each"),
     ),
     "FUNC-ERROR-LOG-ALERT": (
         _o("alert_timeout_s", float, 20.0, L,

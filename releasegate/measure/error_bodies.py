@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -25,7 +25,8 @@ LEAK_PATTERNS: dict[str, re.Pattern[str]] = {
     "java/go/js stack": re.compile(
         r"\bat [\w.$]+\([\w.]+:\d+\)|goroutine \d+ \[|\n\s+at .+:\d+:\d+"),
 }
-DEFAULT_FIELDS = ("code", "message", "request_id")
+DEFAULT_FIELDS = {"code": "code", "message": "message", "request_id": "request_id"}
+"""Role → the application's own field name in its error bodies."""
 REQUEST_ID_HEADER = "X-Request-ID"
 
 
@@ -34,7 +35,7 @@ def leaks(text: str) -> list[str]:
 
 
 def body_violations(
-    response: httpx.Response, *, fields: Iterable[str] = DEFAULT_FIELDS
+    response: httpx.Response, *, fields: Mapping[str, str] = DEFAULT_FIELDS
 ) -> list[str]:
     """Everything wrong with one error response; an empty list means it is well formed."""
     problems: list[str] = []
@@ -45,13 +46,14 @@ def body_violations(
         return [f"body is not JSON: {text[:80]!r}"] + [f"leaks {name}" for name in leaks(text)]
     if not isinstance(body, dict):
         return [f"body is {type(body).__name__}, not an object"]
-    missing = [f for f in fields if not body.get(f)]
+    missing = [name for name in fields.values() if not body.get(name)]
     if missing:
         problems.append(f"missing {', '.join(missing)}")
     header_id = response.headers.get(REQUEST_ID_HEADER)
     if not header_id:
         problems.append(f"no {REQUEST_ID_HEADER} header")
-    elif "request_id" in fields and body.get("request_id") != header_id:
-        problems.append(f"body request_id {body.get('request_id')!r} ≠ header {header_id!r}")
+    elif "request_id" in fields and body.get(fields["request_id"]) != header_id:
+        name = fields["request_id"]
+        problems.append(f"body {name} {body.get(name)!r} ≠ header {header_id!r}")
     problems.extend(f"leaks {name}" for name in leaks(text))
     return problems

@@ -92,7 +92,7 @@ def test_errors_are_structured_and_logged(
     started = time.time()
     checks = CheckList()
     seen: list[dict[str, Any]] = []
-    fields = tuple(gate_profile.option("FUNC-ERROR-HANDLING", "body_fields"))
+    fields = gate_profile.option("FUNC-ERROR-HANDLING", "body_fields")
     for i, (what, client, method, path, kwargs) in enumerate(
             _provocations(gate_profile, anon, api, marker)):
         request_id = f"rg-{marker}-{i}"

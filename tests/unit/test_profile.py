@@ -191,13 +191,21 @@ def test_options_are_typed_bounded_and_never_looser_unwaived(
 def test_a_stricter_option_is_fine_and_defaults_fill_the_rest(tmp_path: Path) -> None:
     profile = load_profile(write(tmp_path, extra_threshold="options = { outage_s = 5 }"))
     assert profile.thresholds["FUNC-HEALTH"].option("outage_s") == 5.0
-    assert profile.thresholds["FUNC-ERROR-HANDLING"].option("body_fields") == [
-        "code", "message", "request_id"]
+    assert profile.thresholds["FUNC-ERROR-HANDLING"].option("body_fields") == {
+        "code": "code", "message": "message", "request_id": "request_id"}
 
 
 def test_fewer_body_fields_is_a_loosening(tmp_path: Path) -> None:
-    tail = '[thresholds."FUNC-ERROR-HANDLING"]\noptions = { body_fields = ["message"] }\n'
+    tail = ('[thresholds."FUNC-ERROR-HANDLING"]\n'
+            'options = { body_fields = { message = "detail", request_id = "trace" } }\n')
     assert "option body_fields" in error_of(write(tmp_path, tail=tail))
+
+
+def test_body_fields_name_the_applications_own_fields(tmp_path: Path) -> None:
+    tail = ('[thresholds."FUNC-ERROR-HANDLING"]\noptions = { body_fields = { code = "error", '
+            'message = "detail", request_id = "correlation_id" } }\n')
+    profile = load_profile(write(tmp_path, tail=tail))
+    assert profile.option("FUNC-ERROR-HANDLING", "body_fields")["request_id"] == "correlation_id"
 
 
 def test_a_waiver_with_nothing_to_loosen_is_an_error(tmp_path: Path) -> None:
