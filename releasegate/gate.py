@@ -6,7 +6,9 @@ between (pytest, possibly on xdist workers); they only ever add measurement file
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import platform
 import shutil
 import subprocess
@@ -23,6 +25,7 @@ from releasegate.criteria import catalog
 from releasegate.criteria.engine import judge_all, stray_measurements
 from releasegate.criteria.release import ReleaseDecision, decide
 from releasegate.errors import HarnessError
+from releasegate.evidence.interference import Interruption, TestWindow, interference
 from releasegate.evidence.measurement import MeasurementStore
 from releasegate.evidence.redact import Redactor, secret_redactor
 from releasegate.stack.model import StackInfo
@@ -44,6 +47,40 @@ class StackHandle(Protocol):
     def stop(self) -> None: ...
     def capture_logs(self) -> dict[str, str]: ...
     def run_facts(self) -> dict[str, str]: ...
+    def interruptions(self, since: float) -> list[Interruption]: ...
+
+
+@dataclass
+class Collection:
+    """What the suites' collection selected, merged over every collecting process."""
+
+    criteria: list[str] = field(default_factory=list)
+    items: int = 0
+    deselected: int = 0
+    narrowed: list[str] = field(default_factory=list)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def merge(cls, folder: Path) -> Collection:
+        parts = [cls(**json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))]
+        if not parts:
+            return cls()
+        # xdist workers each collect the same tests and deselect the same ones.
+        return cls(criteria=sorted({c for p in parts for c in p.criteria}),
+                   items=max(p.items for p in parts),
+                   deselected=max(p.deselected for p in parts),
+                   narrowed=sorted({n for p in parts for n in p.narrowed}))
+
+    def partial_because(self) -> list[str]:
+        why = []
+        if self.deselected:
+            why.append(f"{self.deselected} test(s) deselected (-k, -m, --deselect or --lf)")
+        if self.narrowed:
+            why.append(f"collection narrowed to {', '.join(self.narrowed)}")
+        return why
 
 
 @dataclass
@@ -65,8 +102,6 @@ class RunOptions:
 
 
 def _with_external(profile: Profile, options: RunOptions) -> Profile:
-    import dataclasses
-
     base = profile.external or ExternalTarget(base_url="")
     target = ExternalTarget(
         base_url=(options.external_url or base.base_url).rstrip("/"),
@@ -173,18 +208,41 @@ class GateRun:
             path = self.store.attach(f"{role}-container.log", text)
             say(f"captured {role} container log ({len(text.splitlines())} lines) → {path}")
 
+    def observe_interruptions(self, windows: list[TestWindow]) -> None:
+        """Container restarts no disruptive test caused spoil what was measured meanwhile."""
+        if self.handle is None:
+            return
+        try:
+            events = self.handle.interruptions(self.started_at.timestamp())
+        except Exception as exc:  # the engine is the only witness: without it, say so
+            say(f"warning: could not read container events: {type(exc).__name__}: {exc}")
+            return
+        spoiled = interference(events, windows)
+        for part in spoiled:
+            self.store.write(part)
+        if spoiled:
+            say(f"warning: {len({p.criterion for p in spoiled})} criterion(s) were measured "
+                "while a container restarted unasked; they are errors in this run")
+
     def finish(
-        self, *, out_of_scope: frozenset[str], suites: list[str], partial: bool
+        self, *, scope: frozenset[str], suites: list[str], partial_because: list[str]
     ) -> ReleaseDecision:
+        """Judge and report. A full run judges every required criterion (no suite → not_run);
+        a partial one only those its selected tests declare."""
         from releasegate.report.write import write_reports
 
+        partial = bool(partial_because)
+        required = self.profile.thresholds
+        out_of_scope = frozenset(required) - scope if partial else frozenset()
         measurements = self.store.read_all()
-        records = judge_all(self.profile.thresholds, measurements, dt.date.today(),
-                            out_of_scope=out_of_scope)
-        decision = decide(records)
+        records = judge_all(required, measurements, dt.date.today(), out_of_scope=out_of_scope)
+        today = dt.date.today()
+        excluded = [e for e in self.profile.exclusions.values() if e.is_valid(today)]
+        decision = decide(records, partial=partial, required=len(required),
+                          excluded=len(excluded), harness_errors=self.store.harness_errors())
         summary = self._summary(records, decision, out_of_scope=out_of_scope, suites=suites,
-                                partial=partial,
-                                stray=stray_measurements(self.profile.thresholds, measurements))
+                                partial=partial, partial_because=partial_because,
+                                stray=stray_measurements(required, measurements))
         written = write_reports(summary, self.reports_dir, previous=self.previous,
                                 html=self.options.html, progress=say, redact=self.redactor())
         if "html" in written:
@@ -234,17 +292,25 @@ class GateRun:
 
     def _summary(self, records: list[Any], decision: ReleaseDecision, *,
                  out_of_scope: frozenset[str], suites: list[str], partial: bool,
-                 stray: list[str]) -> dict[str, Any]:
+                 partial_because: list[str], stray: list[str]) -> dict[str, Any]:
         order = {c.id: i for i, c in enumerate(catalog.CRITERIA)}
         records = sorted(records, key=lambda r: order.get(r.id, len(order)))
+        today = dt.date.today()
+        run = self._run_meta(suites=suites, partial=partial)
+        run["partial_because"] = partial_because
         return {
             "schema": SCHEMA,
-            "run": self._run_meta(suites=suites, partial=partial),
+            "run": run,
             "release": decision.to_json(),
+            "coverage": decision.coverage.to_json() if decision.coverage else None,
             "criteria": [r.to_json() for r in records],
-            "outside_profile": [c.id for c in catalog.CRITERIA
-                                if c.id not in self.profile.thresholds],
-            "out_of_scope": sorted(out_of_scope),
+            "excluded": [
+                {"id": cid, "title": catalog.get(cid).title, **e.to_json()}
+                for cid, e in sorted(self.profile.exclusions.items(),
+                                     key=lambda kv: order.get(kv[0], 0))
+                if e.is_valid(today)],
+            "out_of_scope": sorted(out_of_scope, key=lambda cid: order.get(cid, 0)),
             "stray": stray,
+            "harness_errors": self.store.harness_errors(),
             "error": None,
         }

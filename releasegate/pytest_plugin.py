@@ -20,16 +20,18 @@ import pytest
 from releasegate.config.profile import Profile
 from releasegate.criteria import catalog
 from releasegate.errors import HarnessError
+from releasegate.evidence.interference import TestWindow
 from releasegate.evidence.measurement import Measurement, MeasurementStore, Outcome
 from releasegate.evidence.redact import secret_redactor
-from releasegate.gate import SUITE_MARKERS, GateRun, RunOptions, say
-from releasegate.measure.recorder import Recorder
+from releasegate.gate import SUITE_MARKERS, Collection, GateRun, RunOptions, say
+from releasegate.measure.recorder import CriterionBreached, Recorder
 from releasegate.stack.model import StackInfo
 
 # The suites' shared fixtures travel with the plugin, wherever the suites are collected from.
 pytest_plugins = ("releasegate.fixtures.stack",)
 
 _GATE = pytest.StashKey["GateState"]()
+_WINDOW_KEY = "releasegate"
 _RECORDED = pytest.StashKey[set[str]]()
 _FINALISED = pytest.StashKey[bool]()
 
@@ -46,8 +48,8 @@ class GateState:
         # start applies to every measurement written in this process.
         self.store = run.store if run else MeasurementStore(self.run_dir / "measurements")
         self.info: StackInfo | None = None
-        self.collected: set[str] = set()
         self.deselected: set[str] = set()
+        self.windows: dict[str, TestWindow] = {}  # controller: when each test ran
         self.aborted = False
 
 
@@ -64,6 +66,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="container names of the external environment (app=..., db=...)")
     group.addoption("--reports-dir", default="reports", help="where reports are written")
     group.addoption("--no-html", action="store_true", help="skip the Allure HTML report")
+    group.addoption("--suites-root", default=None, metavar="DIR",
+                    help="the folder whose whole collection is a full run (default: the "
+                         "installed suites); narrower paths or node ids make a run partial")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,6 +95,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None:
         state.info = StackInfo.load(Path(workerinput["releasegate_stack"]))
         state.store.redact = secret_redactor(state.info.secrets)
+    else:
+        config.pluginmanager.register(_TestWindows(state), "releasegate-test-windows")
     config.stash[_GATE] = state
 
 
@@ -132,7 +139,6 @@ def pytest_configure_node(node: Any) -> None:  # pytest-xdist hook, controller s
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    state = _state(config)
     for item in items:
         for cid in _declared(item):
             if cid not in catalog.BY_ID:
@@ -141,8 +147,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     f"{item.nodeid}: unknown criterion ID {cid!r}"
                     + (f" (did you mean {guess!r}?)" if guess else "")
                 )
-            if state is not None:
-                state.collected.add(cid)
     # Disruptive tests last: they stop databases and kill containers.
     items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
 
@@ -151,7 +155,39 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
     for item in items:
         state = _state(item.config)
         if state is not None:
-            state.deselected.update(_declared(item))
+            state.deselected.add(item.nodeid)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Each collecting process (the only one, or every xdist worker) says what it selected:
+    with xdist the controller collects nothing itself, so files are the common ground."""
+    state = _state(session.config)
+    if state is None or not state.run_dir.is_dir():
+        return
+    workerinput = getattr(session.config, "workerinput", None)
+    name = workerinput["workerid"] if workerinput else "main"
+    Collection(
+        criteria=sorted({cid for item in session.items for cid in _declared(item)}),
+        items=len(session.items), deselected=len(state.deselected),
+        narrowed=_narrowed(session.config),
+    ).save(state.run_dir / "collection" / f"{name}.json")
+
+
+def _narrowed(config: pytest.Config) -> list[str]:
+    """Command-line paths or node ids narrower than the whole suites folder."""
+    root = Path(config.getoption("suites_root") or _default_suites_root()).resolve()
+    narrower = []
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if "::" in arg or not (path == root or root.is_relative_to(path)):
+            narrower.append(arg)
+    return narrower
+
+
+def _default_suites_root() -> Path:
+    import releasegate.suites
+
+    return Path(releasegate.suites.__file__).parent
 
 
 def _declared(item: pytest.Item) -> list[str]:
@@ -162,12 +198,61 @@ def _declared(item: pytest.Item) -> list[str]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     state = _state(item.config)
-    if state is None or item.stash.get(_FINALISED, False):
+    if state is None:
         return report
-    if (report.when == "setup" and not report.passed) or report.when == "call":
+    declared = _declared(item)
+    # Travels with the report to the controller (xdist too): when this test ran, and what for.
+    report.user_properties.append((_WINDOW_KEY, {
+        "criteria": declared, "disruptive": item.get_closest_marker("disruptive") is not None}))
+    if report.failed and not _breach_only(call):
+        _failed_phase(state, item, report, declared)
+    if not item.stash.get(_FINALISED, False) and (
+            (report.when == "setup" and not report.passed) or report.when == "call"):
         item.stash[_FINALISED] = True
         _leave_evidence(state, item, report)
     return report
+
+
+def _breach_only(call: pytest.CallInfo[None]) -> bool:
+    """The test failed because ``record`` judged a part red: that is the verdict, not a crash."""
+    return call.excinfo is not None and call.excinfo.errisinstance(CriterionBreached)
+
+
+def _failed_phase(state: GateState, item: pytest.Item, report: pytest.TestReport,
+                  declared: list[str]) -> None:
+    """Any failed phase — setup, call, teardown — makes every declared criterion an error,
+    whatever the test recorded before it broke. A failing test that declares no criterion
+    belongs to none, so the run itself is in error."""
+    recorded = item.stash.get(_RECORDED, set())
+    if not declared:
+        state.store.harness_error(item.nodeid, f"{report.when} failed: {_crash(report)}")
+        return
+    for cid in declared:
+        if cid not in recorded and report.when != "teardown":
+            continue  # _leave_evidence speaks for criteria the test never reached
+        reason = (f"{report.when} failed after the test recorded {cid}: {_crash(report)}"
+                  if cid in recorded else f"teardown failed: {_crash(report)}")
+        state.store.write(Measurement(criterion=cid, value=None, samples=0, source="",
+                                      outcome=Outcome.ERROR, reason=reason, test=item.nodeid,
+                                      scope=f"{report.when} failure"))
+
+
+class _TestWindows:
+    """On the controller, every phase of every test (xdist workers' too) is reported here."""
+
+    def __init__(self, state: GateState) -> None:
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties).get(_WINDOW_KEY)
+        if not isinstance(props, dict):
+            return
+        known = self.state.windows.get(report.nodeid)
+        start = min(report.start, known.start) if known else report.start
+        stop = max(report.stop, known.stop) if known else report.stop
+        self.state.windows[report.nodeid] = TestWindow(
+            report.nodeid, start, stop, tuple(props.get("criteria") or ()),
+            bool(props.get("disruptive")))
 
 
 def _leave_evidence(state: GateState, item: pytest.Item, report: pytest.TestReport) -> None:
@@ -220,24 +305,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     run.timings["tests_s"] = round(_time_in_tests(session), 2)
     try:
+        run.observe_interruptions(list(state.windows.values()))
         run.attach_logs()
     finally:
         run.stop_stack()
-    selected = {cid for item in session.items for cid in _declared(item)}
-    out_of_scope = frozenset(state.deselected - selected)
+    collection = Collection.merge(state.run_dir / "collection")
+    partial_because = collection.partial_because() + (
+        [f"--suite {' '.join(run.options.suites)}"] if run.options.suites else [])
     try:
-        decision = run.finish(out_of_scope=out_of_scope, suites=run.options.suites,
-                              # Restricting a run to named suites is partial even when, today,
-                              # those suites are all there is.
-                              partial=bool(state.deselected or run.options.suites))
+        decision = run.finish(scope=frozenset(collection.criteria), suites=run.options.suites,
+                              partial_because=partial_because)
     except Exception as exc:  # judging or reporting broke: exit 1, never pytest's ambiguous 3
         error = exc if isinstance(exc, HarnessError) else run.unexpected(exc)
         run.fail(error)
         say(f"{error.category}: {error.one_line()}")
         session.exitstatus = 1
         return
-    say(f"release verdict: {decision.verdict.upper()} (exit {int(decision.exit_code)}) — "
-        f"{decision.reason}; see {run.reports_dir / 'summary.md'}")
+    say(f"{decision.headline} (exit {int(decision.exit_code)}); see "
+        f"{run.reports_dir / 'summary.md'}")
     session.exitstatus = int(decision.exit_code)
 
 

@@ -84,6 +84,20 @@ class MeasurementStore:
         _atomic_write(path, self.redact(content) if isinstance(content, str) else content)
         return str(path.relative_to(self.directory))
 
+    def harness_error(self, test: str, message: str) -> Path:
+        """A failure that belongs to no criterion (a failing test that declares none)."""
+        folder = self.directory / "harness-errors"
+        folder.mkdir(parents=True, exist_ok=True)
+        text = self.redact(json.dumps({"test": test, "message": message}, ensure_ascii=False))
+        return _atomic_write(folder / f"{uuid.uuid4().hex[:12]}.json", text)
+
+    def harness_errors(self) -> list[str]:
+        folder = self.directory / "harness-errors"
+        if not folder.is_dir():
+            return []
+        entries = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+        return [f"{e['test']}: {e['message']}" for e in entries]
+
     def read_all(self) -> list[Measurement]:
         if not self.directory.is_dir():
             return []

@@ -20,6 +20,11 @@ from releasegate.criteria.verdict import Verdict
 from releasegate.evidence.measurement import Measurement, MeasurementStore, Outcome
 
 
+class CriterionBreached(pytest.fail.Exception):  # type: ignore[misc,name-defined]
+    """A recorded part judged red: the test fails with the verdict's reason, and the plugin
+    knows this failure is the measurement speaking, not the test breaking."""
+
+
 @dataclass
 class Check:
     """One named check of a pass/fail criterion; violations are the checks that failed."""
@@ -80,8 +85,9 @@ class Recorder:
         if threshold is not None and fail_test:
             part = judge(threshold, [m], date.today())
             if part.verdict not in (Verdict.PASS, Verdict.WAIVED):
-                pytest.fail(f"{criterion} {part.verdict.value}: {'; '.join(part.reasons)}",
-                            pytrace=False)
+                raise CriterionBreached(
+                    f"{criterion} {part.verdict.value}: {'; '.join(part.reasons)}",
+                    pytrace=False)
         return m
 
     def checks(self, criterion: str, checklist: CheckList, *, source: str,

@@ -28,6 +28,7 @@ from allure_commons.model2 import (
 )
 from allure_commons.types import AttachmentType, LabelType
 
+from releasegate.criteria import catalog
 from releasegate.evidence.redact import Redactor, identity
 from releasegate.report.allure_context import write_context
 from releasegate.report.allure_files import ResultsDir, attach_bytes, attach_evidence
@@ -40,7 +41,7 @@ from releasegate.report.formatting import (
     verdict_badge,
     verdict_label,
 )
-from releasegate.report.summary import Record, profile_name, records, run_error
+from releasegate.report.summary import Record, excluded, profile_name, records, run_error
 
 STATUS = {
     "pass": Status.PASSED,
@@ -57,6 +58,7 @@ MESSAGE_PREFIX = {
     "insufficient": "insufficient evidence",
     "not_run": "not run",
 }
+# Allure shows each criterion under its area (epic) then its ID (feature); see allurerc.mjs.
 def stable_id(criterion_id: str) -> str:
     return hashlib.md5(f"releasegate:{criterion_id}".encode(), usedforsecurity=False).hexdigest()
 
@@ -273,6 +275,32 @@ class _AllureRun:
         )
         self.results.result(result)
 
+    def excluded(self, item: Mapping[str, str], profile: str) -> None:
+        """An excluded criterion is listed, skipped, with the profile's reason: never hidden."""
+        criterion_id = item["id"]
+        reason = (f"excluded by the profile: {item.get('reason', '')}"
+                  + (f" (approved by {item['approved_by']})" if item.get("approved_by") else "")
+                  + (f", until {item['expires']}" if item.get("expires") else ""))
+        known = catalog.BY_ID.get(criterion_id)
+        area = known.area.value if known else "Unknown"
+        result = TestResult(
+            uuid=str(uuid.uuid4()), historyId=stable_id(criterion_id),
+            testCaseId=stable_id(criterion_id), fullName=f"releasegate.{criterion_id}",
+            name=f"{criterion_id} — {item.get('title') or criterion_id}",
+            status=Status.SKIPPED, statusDetails=StatusDetails(message=one_line(reason, 2000)),
+            stage="finished", description=f"**{reason}**",
+            labels=[
+                Label(name=LabelType.EPIC, value=area),
+                Label(name=LabelType.FEATURE, value=criterion_id),
+                Label(name=LabelType.STORY, value=str(item.get("title") or criterion_id)),
+                Label(name=LabelType.TAG, value="excluded"),
+                Label(name=LabelType.SUITE, value=area),
+                Label(name=LabelType.PARENT_SUITE, value=profile),
+                Label(name=LabelType.FRAMEWORK, value="releasegate"),
+            ],
+        )
+        self.results.result(result)
+
     def aborted(self, error: Mapping[str, str], profile: str) -> None:
         category = error["category"]
         lines = [f"**💥 The run aborted: {category}.**", "", error["message"], ""]
@@ -327,6 +355,8 @@ def write_allure_results(
     allure = _AllureRun(results_dir, measurements_dir, redact)
     for record in records(summary):
         allure.criterion(record, profile)
+    for item in excluded(summary):
+        allure.excluded(item, profile)
     error = run_error(summary)
     if error is not None:
         allure.aborted(error, profile)

@@ -16,6 +16,7 @@ from datetime import timezone
 from pathlib import Path
 from typing import Any
 
+from releasegate.criteria import catalog
 from releasegate.report.allure_results import status_message
 from releasegate.report.files import write_atomic
 from releasegate.report.formatting import (
@@ -27,6 +28,8 @@ from releasegate.report.formatting import (
 )
 from releasegate.report.summary import (
     Record,
+    excluded,
+    headline_text,
     profile_name,
     records,
     release_info,
@@ -102,14 +105,24 @@ def _testcase(suite: ET.Element, record: Record) -> str | None:
     return element
 
 
+def _excluded_case(suite: ET.Element, item: Mapping[str, str]) -> str:
+    case = ET.SubElement(suite, "testcase", classname=classname(
+        str(item.get("area") or "unknown")), name=_text(item["id"]), time="0")
+    reason = f"excluded by the profile: {item.get('reason', '')}" + (
+        f" (until {item['expires']})" if item.get("expires") else "")
+    ET.SubElement(case, "skipped", message=_text(one_line(reason, 4000)))
+    return "skipped"
+
+
 def _release_case(summary: Mapping[str, Any]) -> tuple[ET.Element, str | None]:
     release = release_info(summary)
     verdict = str(release.get("verdict") or "")
     case = ET.Element("testcase", classname=RELEASE_CLASSNAME, name=RELEASE_TESTCASE, time="0")
     error = run_error(summary)
     reason = one_line(str(release.get("reason") or ""), 4000)
+    title = one_line(headline_text(summary), 4000)
     blockers = ", ".join(str(b) for b in release.get("blockers") or [])
-    detail = f"{reason}\nblockers: {blockers}" if blockers else reason
+    detail = f"{title}\n{reason}" + (f"\nblockers: {blockers}" if blockers else "")
     element: str | None
     if error is not None:
         element = "error"
@@ -117,17 +130,20 @@ def _release_case(summary: Mapping[str, Any]) -> tuple[ET.Element, str | None]:
             f"{error['category']}: run aborted: {one_line(error['message'], 4000)}"))
         node.set("type", error["category"])
         node.text = _text("\n".join(x for x in (error["message"], error["hint"]) if x))
-    elif verdict == "ready":
+    elif verdict in ("ready", "scope_passed") and int(release.get("exit_code", 1)) == 0:
         element = None
-    elif verdict == "not_ready":
+        if verdict == "scope_passed":
+            ET.SubElement(case, "system-out").text = _text(title)
+    elif int(release.get("exit_code", 1)) == 2:
         element = "failure"
-        node = ET.SubElement(case, "failure", message=_text(f"not ready: {reason}"))
+        node = ET.SubElement(case, "failure", message=_text(title))
         node.set("type", "not ready")
         node.text = _text(detail)
     else:
         element = "error"
-        kind = "insufficient evidence" if verdict == "insufficient" else "harness error"
-        node = ET.SubElement(case, "error", message=_text(f"{kind}: {reason}"))
+        kind = ("insufficient evidence" if int(release.get("exit_code", 1)) == 3
+                else "harness error")
+        node = ET.SubElement(case, "error", message=_text(title))
         node.set("type", kind)
         node.text = _text(detail)
     return case, element
@@ -151,6 +167,10 @@ def render_junit(summary: Mapping[str, Any]) -> str:
     by_area: dict[str, list[Record]] = {}
     for record in records(summary):
         by_area.setdefault(str(record.get("area") or "Unknown"), []).append(record)
+    for item in excluded(summary):
+        known = catalog.BY_ID.get(item["id"])
+        area = known.area.value if known else "Unknown"
+        by_area.setdefault(area, []).append({**item, "area": area, "excluded": True})
     all_outcomes: list[str | None] = []
     host = socket.gethostname()
     for index, (area, items) in enumerate([*by_area.items(), ("Release", [])]):
@@ -170,7 +190,8 @@ def render_junit(summary: Mapping[str, Any]) -> str:
             suite.append(case)
             outcomes = [outcome]
         else:
-            outcomes = [_testcase(suite, r) for r in items]
+            outcomes = [_excluded_case(suite, r) if r.get("excluded") else _testcase(suite, r)
+                        for r in items]
         _count(suite, outcomes)
         all_outcomes += outcomes
     _count(root, all_outcomes)

@@ -28,7 +28,10 @@ from releasegate.report.formatting import (
 from releasegate.report.history import CriterionChange, RunDiff, diff
 from releasegate.report.summary import (
     Record,
+    excluded,
+    headline_text,
     id_list,
+    is_partial,
     profile_name,
     records,
     release_info,
@@ -39,7 +42,8 @@ from releasegate.report.summary import (
 
 RELEASE_WORDS = {
     "ready": "READY", "not_ready": "NOT READY", "insufficient": "NOT READY (insufficient)",
-    "error": "HARNESS ERROR",
+    "error": "HARNESS ERROR", "scope_passed": "SCOPE PASSED (partial)",
+    "scope_failed": "SCOPE FAILED (partial)",
 }
 WAIVER_SOON_DAYS = 14
 
@@ -52,32 +56,20 @@ def _cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
+_ICON = {"ready": "✅", "scope_passed": "✅", "not_ready": "❌", "insufficient": "⚠️",
+         "error": "💥"}
+
+
 def headline(summary: Mapping[str, Any]) -> str:
     release = release_info(summary)
     verdict = str(release.get("verdict") or "")
-    by_id = {r["id"]: r for r in records(summary)}
-    blockers = [by_id.get(b, {}) for b in id_list(release, "blockers")]
     if run_error(summary) is not None:
-        return "# 💥 HARNESS ERROR — the run aborted"
-    if verdict == "ready":
-        if run_info(summary).get("partial"):
-            return "# ✅ ALL SELECTED CRITERIA MET — partial run, not a release decision"
-        return "# ✅ READY FOR RELEASE"
-    if verdict == "not_ready":
-        failed = sum(1 for b in blockers if b.get("verdict") == "fail")
-        others = len(blockers) - failed
-        count = _plural(failed, "blocking criterion", "blocking criteria")
-        text = f"# ❌ NOT READY — {count} failed"
-        return text + (f", {others} more without evidence" if others else "")
-    if verdict == "insufficient":
-        return "# ⚠️ NOT READY — insufficient evidence"
-    if verdict == "error":
-        errors = sum(1 for b in blockers if b.get("verdict") == "error")
-        text = "# 💥 HARNESS ERROR"
-        return text + (f" — {_plural(errors, 'criterion', 'criteria')} could not be measured"
-                       if errors else "")
+        return f"# 💥 {headline_text(summary)}"
+    icon = _ICON.get(verdict)
+    if verdict == "scope_failed":
+        icon = "❌" if int(release.get("exit_code") or 0) == 2 else "⚠️"
     # An unknown verdict is never read as good news.
-    return f"# 💥 NOT READY — unknown verdict {verdict!r}"
+    return f"# {icon or '💥'} {headline_text(summary)}"
 
 
 def _build(run: Mapping[str, Any]) -> str:
@@ -106,9 +98,20 @@ def _facts(summary: Mapping[str, Any]) -> list[str]:
         f"- **Run:** `{run.get('id', 'unknown')}` — {format_timestamp(run.get('started_at'))},"
         f" took {format_duration(run.get('duration_s'))}",
     ]
-    if run.get("partial"):
-        lines = [f"> **⚠️ Partial run (suites: {suite_text}): not a release decision.**", "",
-                 *lines]
+    if is_partial(summary):
+        why = run.get("partial_because")
+        because = "; ".join(map(str, why)) if isinstance(why, list) and why else suite_text
+        lines = [f"> **⚠️ Partial run ({because}): not a release decision.** Only the criteria "
+                 "its selected tests declare were judged.", "", *lines]
+    coverage = summary.get("coverage")
+    if isinstance(coverage, Mapping):
+        lines.append(
+            f"- **Coverage:** {coverage.get('assessed', 0)} of {coverage.get('documented', 0)} "
+            f"documented criteria assessed; {coverage.get('required', 0)} required, "
+            f"{coverage.get('excluded', 0)} excluded by the profile, "
+            f"{coverage.get('not_run', 0)} not run"
+            + (f", {coverage.get('in_scope', 0)} in this run's scope" if is_partial(summary)
+               else ""))
     return lines
 
 
@@ -252,22 +255,36 @@ def _waivers(summary: Mapping[str, Any]) -> list[str]:
 
 
 def _not_assessed(summary: Mapping[str, Any]) -> list[str]:
-    groups = [
-        ("Outside the profile (documented, not required by this profile)", "outside_profile"),
-        ("Out of scope (their suite was not selected in this run)", "out_of_scope"),
-        ("Measured but not in the profile (not judged)", "stray"),
-    ]
     lines = ["## Not assessed", ""]
-    found = False
+    if run_error(summary) is not None:
+        return [*lines, "Unknown: the run aborted before its scope was settled.", ""]
+    items = records(summary)
+    not_run = [r for r in items if r.get("verdict") == "not_run"]
+    if not_run:
+        lines += ["**Not run (required; no suite evaluated them — each blocks the release):**", "",
+                  *[f"- {r['id']} — {r.get('title', r['id'])}" for r in not_run], ""]
+    dropped = excluded(summary)
+    if dropped:
+        lines += ["**Excluded by the profile:**", "", "| ID | Criterion | Reason | Approved by "
+                  "| Expires |", "|---|---|---|---|---|"]
+        for item in dropped:
+            cells = [item["id"], item.get("title", ""), item.get("reason", ""),
+                     item.get("approved_by") or "—", item.get("expires") or "never"]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        lines.append("")
+    groups = [("Out of scope (no selected test declares them in this partial run)",
+               "out_of_scope"),
+              ("Measured but not required by the profile (not judged)", "stray")]
     for label, key in groups:
         ids = id_list(summary, key)
         if ids:
-            found = True
             lines += [f"**{label}:**", "", *[f"- {cid} — {title_of(cid)}" for cid in ids], ""]
-    if not found and run_error(summary) is not None:
-        lines += ["Unknown: the run aborted before its scope was settled.", ""]
-    elif not found:
-        lines += ["Every documented criterion was in scope for this run.", ""]
+    errors = id_list(summary, "harness_errors")
+    if errors:
+        lines += ["**Tests that failed outside any criterion (harness errors):**", "",
+                  *[f"- {one_line(e, 300)}" for e in errors], ""]
+    if len(lines) == 2:
+        lines += ["Every documented criterion was assessed in this run.", ""]
     return lines
 
 

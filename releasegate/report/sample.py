@@ -65,6 +65,8 @@ def sample_summary() -> Summary:
             "bandit B105 (medium): hard-coded password string in app/config.py:12"]),
         record("SEC-API-FUZZ", "not_run", None, reasons=["no suite evaluated this criterion"]),
     ]
+    coverage = {"documented": 45, "required": 44, "excluded": 1, "in_scope": 44,
+                "assessed": 6, "not_run": 38}
     return {
         "schema": SCHEMA,
         "run": {
@@ -84,11 +86,18 @@ def sample_summary() -> Summary:
             "verdict": "not_ready", "exit_code": 2,
             "blockers": ["FUNC-HEALTH", "REL-SUCCESS-RATE", "SEC-DEPS", "SEC-API-FUZZ"],
             "warnings": ["SEC-SAST"], "reason": "1 blocking criterion(s) failed",
+            "partial": False, "headline": "NOT READY — 6 of 45 documented criteria assessed; "
+            "38 not run; 1 failed; 1 could not be measured; 1 insufficient; 1 excluded",
+            "coverage": coverage,
         },
+        "coverage": coverage,
         "criteria": criteria,
-        "outside_profile": ["COMPAT-BROWSER"],
+        "excluded": [{"id": "COMPAT-BROWSER", "title": "Browser",
+                      "reason": "the service serves no HTML pages", "expires": "",
+                      "approved_by": "release board"}],
         "out_of_scope": ["COMPAT-PYTHON", "COMPAT-POSTGRES"],
         "stray": [],
+        "harness_errors": [],
         "error": None,
     }
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from releasegate.criteria import catalog
-from releasegate.criteria.release import ExitCode
+from releasegate.criteria.release import PARTIAL_NOTE, Coverage, ExitCode
 
 SCHEMA = "releasegate.summary/1"
 
@@ -57,6 +57,32 @@ def run_error(summary: Mapping[str, Any]) -> dict[str, str] | None:
 def profile_name(summary: Mapping[str, Any]) -> str:
     run = run_info(summary)
     return str(run.get("profile_name") or run.get("profile") or "unknown profile")
+
+
+def excluded(summary: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Documented criteria the profile explicitly does not require, with why."""
+    items = summary.get("excluded")
+    if not isinstance(items, list):
+        return []
+    return [{str(k): str(v) for k, v in item.items()} for item in items
+            if isinstance(item, Mapping) and item.get("id")]
+
+
+def is_partial(summary: Mapping[str, Any]) -> bool:
+    return bool(run_info(summary).get("partial") or release_info(summary).get("partial"))
+
+
+def headline_text(summary: Mapping[str, Any]) -> str:
+    """The one line every output leads with: verdict and the coverage it rests on."""
+    release = release_info(summary)
+    if run_error(summary) is not None and not release.get("headline"):
+        return "HARNESS ERROR — the run aborted before it was measured"
+    if release.get("headline"):
+        return str(release["headline"])
+    # A summary from before coverage was recorded: say what it says, no more.
+    verdict = str(release.get("verdict") or "unknown")
+    text = f"{verdict.upper()} — {len(records(summary))} criteria judged"
+    return f"{PARTIAL_NOTE}: {text}" if is_partial(summary) else text
 
 
 def title_of(criterion_id: str) -> str:
@@ -114,6 +140,9 @@ def error_summary(
     base.setdefault("finished_at", moment)
     reason = f"the run aborted before it was measured ({category}: {message})"
     criteria_records = [not_run_record(cid, reason) for cid in dict.fromkeys(criteria)]
+    coverage = Coverage(documented=len(catalog.CRITERIA), required=len(criteria_records),
+                        excluded=0, in_scope=len(criteria_records), assessed=0,
+                        not_run=len(criteria_records))
     return {
         "schema": SCHEMA,
         "run": base,
@@ -123,10 +152,16 @@ def error_summary(
             "blockers": [r["id"] for r in criteria_records],
             "warnings": [],
             "reason": f"run aborted: {message}",
+            "partial": bool(base.get("partial")),
+            "headline": f"HARNESS ERROR — the run aborted ({category}): 0 of "
+                        f"{coverage.documented} documented criteria assessed",
+            "coverage": coverage.to_json(),
         },
+        "coverage": coverage.to_json(),
         "criteria": criteria_records,
-        "outside_profile": [],
+        "excluded": [],
         "out_of_scope": [],
         "stray": [],
+        "harness_errors": [],
         "error": {"message": message, "hint": hint, "category": category},
     }

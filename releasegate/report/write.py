@@ -20,13 +20,12 @@ from releasegate.report.allure_results import write_allure_results
 from releasegate.report.files import write_atomic
 from releasegate.report.html import OUTPUT, generate_html
 from releasegate.report.junit import write_junit
-from releasegate.report.markdown import RELEASE_WORDS, write_markdown
+from releasegate.report.markdown import write_markdown
 from releasegate.report.summary import (
     Summary,
     error_summary,
+    headline_text,
     profile_name,
-    release_info,
-    run_info,
 )
 
 Progress = Callable[[str], None]
@@ -94,11 +93,7 @@ def write_reports(
             messages.append(message)
             progress(message)
 
-        verdict = str(release_info(clean).get("verdict") or "")
-        words = RELEASE_WORDS.get(verdict, verdict.upper())
-        if run_info(clean).get("partial"):
-            words += " (partial run)"
-        name = f"releasegate · {profile_name(clean)} · {words}"
+        name = f"releasegate · {profile_name(clean)} · {headline_text(clean)}"
         index = generate_html(reports_dir, capture, report_name=name)
         if index is not None:
             written[OUTPUT] = index

@@ -23,9 +23,11 @@ from testcontainers.core.network import Network
 from releasegate.config.profile import Profile
 from releasegate.config.templating import render_all
 from releasegate.errors import ConfigError, EnvironmentProblem
+from releasegate.evidence.interference import Interruption
 from releasegate.stack import build, engine, images, labels
 from releasegate.stack.autoheal import UnhealthyRestarter, restarts
 from releasegate.stack.health import wait_healthy
+from releasegate.stack.interruptions import read_interruptions
 from releasegate.stack.model import (
     AlertSink,
     AlertSinkFactory,
@@ -160,6 +162,14 @@ class ContainersStack:
                 facts[f"{role}_state"] = f"unknown ({type(exc).__name__})"
         facts["app_restarts_by_autoheal"] = str(len(restarts(self.run_dir / AUTOHEAL_JOURNAL)))
         return facts
+
+    def interruptions(self, since: float) -> list[Interruption]:
+        roles = {c.get_wrapped_container().id: role
+                 for role, c in (("app", self.app), ("db", self.db)) if c is not None}
+        if self.client is None:
+            return []
+        return read_interruptions(self.client, roles, since,
+                                  restarts(self.run_dir / AUTOHEAL_JOURNAL))
 
     def capture_logs(self) -> dict[str, str]:
         out: dict[str, str] = {}

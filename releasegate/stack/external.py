@@ -17,8 +17,10 @@ import psycopg
 
 from releasegate.config.profile import ExternalTarget, Profile
 from releasegate.errors import ConfigError, EnvironmentProblem
+from releasegate.evidence.interference import Interruption
 from releasegate.stack.containers import resolve_secrets
 from releasegate.stack.health import wait_healthy
+from releasegate.stack.interruptions import read_interruptions
 from releasegate.stack.model import DatabaseEndpoint, StackInfo
 
 Progress = Callable[[str], None]
@@ -103,6 +105,15 @@ class ExternalStack:
 
     def run_facts(self) -> dict[str, str]:
         return {}
+
+    def interruptions(self, since: float) -> list[Interruption]:
+        target = self.profile.external
+        if self.client is None or target is None:
+            return []
+        roles = {str(self.client.containers.get(name).id): role
+                 for role, name in (("app", target.app_container), ("db", target.db_container))
+                 if name}
+        return read_interruptions(self.client, roles, since)
 
     def capture_logs(self) -> dict[str, str]:
         out: dict[str, str] = {}

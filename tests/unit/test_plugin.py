@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from releasegate.criteria import catalog
+
 PROFILE = """
 [profile]
 name = "plugin-test"
@@ -27,9 +29,6 @@ image = "unused:1"
 port = 8000
 health_path = "/health"
 [thresholds."FUNC-HEALTH"]
-[thresholds."FUNC-E2E-FLOWS"]
-[thresholds."FUNC-ERROR-HANDLING"]
-[thresholds."SEC-SAST"]
 """
 
 TESTS = '''
@@ -72,15 +71,25 @@ def target() -> Iterator[str]:
     server.shutdown()
 
 
-def _run(pytester: pytest.Pytester, url: str, tests: str, *args: str) -> tuple[int, dict[str, Any]]:
-    pytester.makefile(".toml", profile=PROFILE.format(url=url))
+def _run(pytester: pytest.Pytester, url: str, tests: str, *args: str,
+         profile: str = PROFILE) -> tuple[int, dict[str, Any]]:
+    pytester.makefile(".toml", profile=profile.format(url=url))
     pytester.makepyfile(test_suite=tests)
     reports = pytester.path / "reports"
+    # The test folder stands in for the suites: collecting all of it is a full run.
     result = pytester.runpytest_subprocess(
         "-p", "releasegate.pytest_plugin", "-p", "no:cacheprovider", "--profile",
-        str(pytester.path / "profile.toml"), "--reports-dir", str(reports), "--no-html", *args)
+        str(pytester.path / "profile.toml"), "--reports-dir", str(reports), "--no-html",
+        "--suites-root", str(pytester.path), "-W", "ignore::pytest.PytestUnknownMarkWarning",
+        *args)
     summary = json.loads((reports / "summary.json").read_text())
     return int(result.ret), summary
+
+
+def everything_but(*keep: str) -> str:
+    """Profile lines excluding every documented criterion except ``keep``."""
+    return "".join(f'[exclude."{c.id}"]\nreason = "not part of this unit test"\n'
+                   for c in catalog.CRITERIA if c.id not in keep)
 
 
 def verdicts(summary: dict[str, Any]) -> dict[str, str]:
@@ -89,15 +98,39 @@ def verdicts(summary: dict[str, Any]) -> dict[str, str]:
 
 def test_skip_crash_and_silence_never_pass(pytester: pytest.Pytester, target: str) -> None:
     code, summary = _run(pytester, target, TESTS)
-    assert verdicts(summary) == {
-        "FUNC-HEALTH": "pass", "FUNC-E2E-FLOWS": "insufficient",
-        "FUNC-ERROR-HANDLING": "error", "SEC-SAST": "not_run",
-    }
+    judged = verdicts(summary)
+    assert len(judged) == 45
+    assert {k: judged[k] for k in ("FUNC-HEALTH", "FUNC-E2E-FLOWS", "FUNC-ERROR-HANDLING")} == {
+        "FUNC-HEALTH": "pass", "FUNC-E2E-FLOWS": "insufficient", "FUNC-ERROR-HANDLING": "error"}
+    assert {v for k, v in judged.items() if k not in (
+        "FUNC-HEALTH", "FUNC-E2E-FLOWS", "FUNC-ERROR-HANDLING")} == {"not_run"}
     assert code == 1 and summary["release"]["verdict"] == "error"
     reasons = {r["id"]: r["reasons"] for r in summary["criteria"]}
     assert "nothing to drive here" in reasons["FUNC-E2E-FLOWS"][0]
     assert "boom" in reasons["FUNC-ERROR-HANDLING"][0]
     assert "no suite evaluated" in reasons["SEC-SAST"][0]
+    assert summary["coverage"] == {"documented": 45, "required": 45, "excluded": 0,
+                                   "in_scope": 45, "assessed": 3, "not_run": 42}
+    assert summary["release"]["headline"].startswith(
+        "HARNESS ERROR — 3 of 45 documented criteria assessed; 42 not run")
+
+
+def test_ready_only_when_every_required_criterion_is_assessed(
+    pytester: pytest.Pytester, target: str
+) -> None:
+    tests = TESTS.split("@pytest.mark.criterion(\"FUNC-E2E-FLOWS\")")[0]
+    code, summary = _run(pytester, target, tests)
+    assert code == 3 and summary["release"]["verdict"] == "insufficient"
+    assert "1 of 45 documented criteria assessed; 44 not run" in summary["release"]["headline"]
+    code, summary = _run(pytester, target, tests,
+                         profile=PROFILE + everything_but("FUNC-HEALTH"))
+    assert code == 0 and summary["release"]["verdict"] == "ready"
+    assert summary["release"]["headline"] == (
+        "READY — 1 of 45 documented criteria assessed; 44 excluded")
+    assert len(summary["excluded"]) == 44
+    assert {e["reason"] for e in summary["excluded"]} == {"not part of this unit test"}
+    junit = (pytester.path / "reports" / "junit.xml").read_text()
+    assert junit.count("excluded by the profile: not part of this unit test") == 44
 
 
 def test_a_breach_exits_2(pytester: pytest.Pytester, target: str) -> None:
@@ -115,13 +148,61 @@ def test_a_test_that_records_nothing_is_an_error(pytester: pytest.Pytester, targ
     assert "without recording" in summary["criteria"][0]["reasons"][0]
 
 
+def test_recording_a_pass_and_then_raising_is_an_error(
+    pytester: pytest.Pytester, target: str
+) -> None:
+    tests = TESTS.replace('record.checks("FUNC-HEALTH", checks, source="unit")',
+                          'record.checks("FUNC-HEALTH", checks, source="unit")\n'
+                          '    raise RuntimeError("after the pass")')
+    code, summary = _run(pytester, target, tests, "-k", "measures")
+    record = next(r for r in summary["criteria"] if r["id"] == "FUNC-HEALTH")
+    assert record["verdict"] == "error"
+    assert any("after the pass" in r for r in record["reasons"])
+    assert code == 1
+
+
+def test_a_failing_fixture_teardown_is_an_error(pytester: pytest.Pytester, target: str) -> None:
+    tests = TESTS.replace('@pytest.mark.criterion("FUNC-HEALTH")\ndef test_measures(record, stack):',
+                          '@pytest.fixture\ndef restart_db():\n    yield\n'
+                          '    raise RuntimeError("could not restart the database")\n\n'
+                          '@pytest.mark.criterion("FUNC-HEALTH")\n'
+                          'def test_measures(record, stack, restart_db):')
+    code, summary = _run(pytester, target, tests, "-k", "measures")
+    record = next(r for r in summary["criteria"] if r["id"] == "FUNC-HEALTH")
+    assert record["verdict"] == "error"
+    assert any("teardown failed" in r and "restart the database" in r for r in record["reasons"])
+    assert code == 1
+
+
+def test_a_failing_test_without_a_criterion_is_a_harness_error(
+    pytester: pytest.Pytester, target: str
+) -> None:
+    tests = TESTS + "\ndef test_unmarked():\n    assert 1 == 2\n"
+    code, summary = _run(pytester, target, tests, "-k", "measures or unmarked",
+                         profile=PROFILE + everything_but("FUNC-HEALTH"))
+    assert verdicts(summary)["FUNC-HEALTH"] == "pass"
+    assert code == 1 and summary["release"]["verdict"] in ("error", "scope_failed")
+    assert any("test_unmarked" in e for e in summary["harness_errors"])
+
+
 def test_partial_run_judges_only_selected_criteria(pytester: pytest.Pytester, target: str) -> None:
     code, summary = _run(pytester, target, TESTS, "-k", "measures")
     assert summary["run"]["partial"] is True
-    assert set(summary["out_of_scope"]) == {"FUNC-E2E-FLOWS", "FUNC-ERROR-HANDLING"}
-    # SEC-SAST has no suite at all: still not_run, still blocking.
-    assert verdicts(summary) == {"FUNC-HEALTH": "pass", "SEC-SAST": "not_run"}
-    assert code == 3
+    assert summary["release"]["verdict"] == "scope_passed"
+    assert summary["release"]["headline"].startswith("partial — not a release decision")
+    assert len(summary["out_of_scope"]) == 44
+    assert verdicts(summary) == {"FUNC-HEALTH": "pass"}
+    assert code == 0
+    md = (pytester.path / "reports" / "summary.md").read_text()
+    assert md.splitlines()[0].startswith("# ✅ partial — not a release decision")
+
+
+@pytest.mark.parametrize(("narrow", "partial"), [
+    ("test_suite.py::test_measures", True), ("test_suite.py", True), (".", False)])
+def test_narrowing_by_path_is_partial(pytester: pytest.Pytester, target: str,
+                                      narrow: str, partial: bool) -> None:
+    code, summary = _run(pytester, target, TESTS, str(pytester.path / narrow))
+    assert summary["run"]["partial"] is partial
 
 
 def test_unknown_criterion_marker_is_a_usage_error(pytester: pytest.Pytester, target: str) -> None:

@@ -50,7 +50,11 @@ def test_verdict_maps_to_junit_element(verdict: str, element: str | None,
 def test_suites_per_area_properties_and_counts() -> None:
     root = _parse(sample_summary())
     suites = {s.get("name"): s for s in root.findall("testsuite")}
-    assert set(suites) == {"Functional", "Performance", "Reliability", "Security", "Release"}
+    assert set(suites) == {"Functional", "Performance", "Reliability", "Security",
+                           "Compatibility", "Release"}
+    excluded = _case(root, "COMPAT-BROWSER").find("skipped")
+    assert excluded is not None
+    assert excluded.get("message") == "excluded by the profile: the service serves no HTML pages"
     security = suites["Security"]
     assert (security.get("tests"), security.get("failures"), security.get("errors"),
             security.get("skipped")) == ("3", "1", "1", "1")
@@ -61,12 +65,14 @@ def test_suites_per_area_properties_and_counts() -> None:
     assert root.get("tests") == str(sum(int(s.get("tests", "0")) for s in suites.values()))
 
 
-@pytest.mark.parametrize(("verdict", "element"), [
-    ("ready", None), ("not_ready", "failure"), ("insufficient", "error"), ("error", "error"),
+@pytest.mark.parametrize(("verdict", "code", "element"), [
+    ("ready", 0, None), ("not_ready", 2, "failure"), ("insufficient", 3, "error"),
+    ("error", 1, "error"), ("scope_passed", 0, None), ("scope_failed", 2, "failure"),
+    ("scope_failed", 3, "error"), ("ready", 3, "error"),
 ])
-def test_release_decision_is_a_testcase(verdict: str, element: str | None) -> None:
+def test_release_decision_is_a_testcase(verdict: str, code: int, element: str | None) -> None:
     summary = sample_summary()
-    summary["release"]["verdict"] = verdict
+    summary["release"].update(verdict=verdict, exit_code=code)
     case = _case(_parse(summary), RELEASE_TESTCASE)
     assert case.get("classname") == RELEASE_CLASSNAME
     assert [c.tag for c in case if c.tag in ("failure", "error", "skipped")] == (

@@ -11,44 +11,50 @@ from releasegate.report.sample import record, sample_previous, sample_summary
 from releasegate.report.summary import error_summary
 
 
-def _release(verdict: str, exit_code: int, blockers: list[str]) -> dict[str, Any]:
+def _release(verdict: str, exit_code: int, blockers: list[str],
+             headline: str = "") -> dict[str, Any]:
     return {"verdict": verdict, "exit_code": exit_code, "blockers": blockers, "warnings": [],
-            "reason": ""}
+            "reason": "", "headline": headline}
 
 
-def test_headline_is_the_first_line_in_words() -> None:
+def test_headline_is_the_first_line_in_words_with_coverage() -> None:
     text = render_markdown(sample_summary())
     assert text.splitlines()[0] == (
-        "# ❌ NOT READY — 1 blocking criterion failed, 3 more without evidence")
+        "# ❌ NOT READY — 6 of 45 documented criteria assessed; 38 not run; 1 failed; "
+        "1 could not be measured; 1 insufficient; 1 excluded")
 
 
-@pytest.mark.parametrize(("release", "criteria", "expected"), [
-    (_release("ready", 0, []), [record("FUNC-HEALTH", "pass", 0)], "# ✅ READY FOR RELEASE"),
-    (_release("not_ready", 2, ["FUNC-HEALTH", "SEC-NONROOT"]),
-     [record("FUNC-HEALTH", "fail", 1), record("SEC-NONROOT", "fail", 1)],
-     "# ❌ NOT READY — 2 blocking criteria failed"),
-    (_release("insufficient", 3, ["REL-SUCCESS-RATE"]),
-     [record("REL-SUCCESS-RATE", "insufficient", 99.9)],
-     "# ⚠️ NOT READY — insufficient evidence"),
-    (_release("error", 1, ["SEC-DEPS"]), [record("SEC-DEPS", "error", None)],
-     "# 💥 HARNESS ERROR — 1 criterion could not be measured"),
-    (_release("bogus", 0, []), [], "# 💥 NOT READY — unknown verdict 'bogus'"),
+@pytest.mark.parametrize(("release", "expected"), [
+    (_release("ready", 0, [], "READY — 45 of 45 documented criteria assessed"),
+     "# ✅ READY — 45 of 45 documented criteria assessed"),
+    (_release("not_ready", 2, ["FUNC-HEALTH"], "NOT READY — x"), "# ❌ NOT READY — x"),
+    (_release("insufficient", 3, ["REL-SUCCESS-RATE"], "NOT READY — y"), "# ⚠️ NOT READY — y"),
+    (_release("error", 1, ["SEC-DEPS"], "HARNESS ERROR — z"), "# 💥 HARNESS ERROR — z"),
+    (_release("scope_failed", 2, ["FUNC-HEALTH"], "partial — not a release decision: a"),
+     "# ❌ partial — not a release decision: a"),
+    (_release("scope_failed", 3, ["FUNC-HEALTH"], "partial — not a release decision: b"),
+     "# ⚠️ partial — not a release decision: b"),
+    (_release("bogus", 0, [], "BOGUS"), "# 💥 BOGUS"),
+    # A summary written before headlines existed still says what it is, and no more.
+    (_release("ready", 0, []), "# ✅ READY — 1 criteria judged"),
 ])
-def test_headlines(release: dict[str, Any], criteria: list[dict[str, Any]],
-                   expected: str) -> None:
+def test_headlines(release: dict[str, Any], expected: str) -> None:
     summary = sample_summary()
-    summary["release"], summary["criteria"] = release, criteria
+    summary["release"], summary["criteria"] = release, [record("FUNC-HEALTH", "pass", 0)]
     assert headline(summary) == expected
 
 
 def test_partial_run_is_loud_and_never_ready_for_release() -> None:
     summary = sample_summary()
-    summary["run"].update({"partial": True, "suites": ["deploy", "e2e"]})
-    summary["release"] = _release("ready", 0, [])
+    summary["run"].update({"partial": True, "suites": ["deploy", "e2e"],
+                           "partial_because": ["--suite deploy e2e"]})
+    summary["release"] = _release("scope_passed", 0, [], "partial — not a release decision: "
+                                  "SCOPE PASSED — 1 of 1 criteria in scope assessed")
     summary["criteria"] = [record("FUNC-HEALTH", "pass", 0)]
     text = render_markdown(summary)
+    assert text.startswith("# ✅ partial — not a release decision: SCOPE PASSED")
     assert "READY FOR RELEASE" not in text
-    assert "Partial run (suites: deploy, e2e): not a release decision" in text
+    assert "Partial run (--suite deploy e2e): not a release decision" in text
 
 
 def test_facts_and_blockers() -> None:
@@ -112,7 +118,9 @@ def test_not_assessed_and_evidence() -> None:
     evidence = {"HTML": "[html/index.html](html/index.html)"}
     text = render_markdown(sample_summary(), evidence=evidence)
     section = text.split("## Not assessed", 1)[1]
-    assert "- COMPAT-BROWSER — Browser" in section
+    assert "- SEC-API-FUZZ — Schema-driven API fuzzing" in section.split("**Excluded")[0]
+    assert ("| COMPAT-BROWSER | Browser | the service serves no HTML pages | release board "
+            "| never |") in section
     assert "- COMPAT-PYTHON — Runtime versions" in section
     assert "- **HTML:** [html/index.html](html/index.html)" in section
 
@@ -121,7 +129,8 @@ def test_error_summary_markdown_says_what_went_wrong() -> None:
     summary = error_summary(message="port 5432 is in use", category="environment problem",
                             hint="stop the other PostgreSQL", criteria=["FUNC-HEALTH"])
     text = render_markdown(summary)
-    assert text.startswith("# 💥 HARNESS ERROR — the run aborted\n")
+    assert text.startswith("# 💥 HARNESS ERROR — the run aborted (environment problem): "
+                           "0 of 45 documented criteria assessed\n")
     assert "**environment problem:** port 5432 is in use" in text
     assert "**How to fix:** stop the other PostgreSQL" in text
     assert "⏭️ NOT RUN" in text

@@ -40,7 +40,8 @@ def test_writes_every_report(tmp_path: Path) -> None:
     assert "FUNC-HEALTH pass → fail" in md
     assert "- **Interactive report:** not requested for this run" in md
     assert "[summary.json](summary.json)" in md
-    assert len(list((tmp_path / "allure-results").glob("*-result.json"))) == 8
+    # One result per judged criterion, and one per excluded criterion.
+    assert len(list((tmp_path / "allure-results").glob("*-result.json"))) == 9
 
 
 def test_redaction_reaches_every_file_and_attachment(tmp_path: Path) -> None:
