@@ -12,9 +12,10 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from releasegate import __version__
-from releasegate.errors import HarnessError
+from releasegate.errors import ConfigError, HarnessError
 from releasegate.gate import SUITE_MARKERS, RunOptions, say
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,11 +23,19 @@ DEFAULT_PROFILE = REPO / "profiles" / "rento.toml"
 SUITES_DIR = REPO / "suites"
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is a harness error: one line and exit 1, never argparse's exit 2, which
+    would read as "a criterion failed" to a CI job gating on the exit code."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(1, f"releasegate: usage error: {message} — see `{self.prog} --help`\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="releasegate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="releasegate", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"releasegate {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="stand the stack up, run the suites, judge, report")
     run.add_argument("--profile", type=Path, default=DEFAULT_PROFILE)
@@ -65,6 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         html=not args.no_html, suites=args.suite,
     )
     options.load_profile()  # a broken profile fails here, in a second, before any container
+    _usable_reports_dir(args.reports_dir)
     pytest_args = [str(SUITES_DIR), "--profile", str(args.profile), "--rootdir", str(REPO),
                    "--reports-dir", str(args.reports_dir), "-p", "no:cacheprovider", "-rfEs"]
     for item in args.overrides:
@@ -96,13 +106,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not summary.is_file() or summary.stat().st_mtime < started:
         say(f"no report was written (pytest exit {code}): the run did not complete")
         return 1
-    release = json.loads(summary.read_text())["release"]
+    data = json.loads(summary.read_text())
+    release = data["release"]
+    # The last line a CI log shows: the verdict and the coverage it rests on.
+    say(f"{release.get('headline') or release['verdict']} — exit {release['exit_code']}; "
+        f"see {args.reports_dir / 'summary.md'}")
     return int(release["exit_code"])
+
+
+def _usable_reports_dir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--reports-dir {path} is a file, not a folder",
+                           hint="pass a folder (it is created if missing)")
+    probe = path if path.exists() else next((p for p in path.parents if p.exists()), Path("."))
+    if not os.access(probe, os.W_OK):
+        raise ConfigError(f"--reports-dir {path} is not writable",
+                           hint="pass a folder you can write to")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from releasegate.report.write import write_reports
 
+    _usable_reports_dir(args.reports_dir)
     path = args.reports_dir / "summary.json"
     if not path.is_file():
         raise HarnessError(f"{path} does not exist", hint="run `releasegate run` first")

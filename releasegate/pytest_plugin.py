@@ -124,7 +124,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         run.stop_stack()
         error = exc if isinstance(exc, HarnessError) else run.unexpected(exc)
         run.fail(error)
-        pytest.exit(f"releasegate: {error.category}: {error.one_line()}", returncode=1)
+        line = f"{error.category}: {error.one_line()}"
+        if session.config.pluginmanager.hasplugin("dsession"):
+            # xdist workers would each try to run against a stack that is not there.
+            pytest.exit(f"releasegate: {line}", returncode=1)
+        # Said once, here; the session then runs nothing (see collection) and exits 1.
+        say(line)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -139,6 +144,10 @@ def pytest_configure_node(node: Any) -> None:  # pytest-xdist hook, controller s
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = _state(config)
+    if state is not None and state.aborted:
+        items[:] = []  # the stack never started: nothing may run, nothing is evidence
+        return
     for item in items:
         for cid in _declared(item):
             if cid not in catalog.BY_ID:
@@ -288,7 +297,10 @@ def _crash(report: pytest.TestReport) -> str:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = _state(session.config)
-    if state is None or state.run is None or state.aborted or session.config.option.collectonly:
+    if state is None or state.run is None or session.config.option.collectonly:
+        return
+    if state.aborted:
+        session.exitstatus = 1  # the reason was said when the stack failed to start
         return
     run = state.run
     broken = {

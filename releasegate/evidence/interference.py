@@ -30,6 +30,8 @@ class Interruption:
 class TestWindow:
     """When one test ran (every phase), the criteria it declares, and whether it disrupts."""
 
+    __test__ = False  # a record about tests, not a test class
+
     test: str
     start: float
     stop: float

@@ -76,6 +76,12 @@ class ExternalStack:
         self.progress(f"checking {target.base_url}{app.health_path}")
         wait = wait_healthy(target.base_url + app.health_path, started_at=time.monotonic(),
                             timeout=min(self.profile.health_timeout_s, 30))
+        if wait.healthy_after_s is None and wait.last_status is None:
+            # Not one HTTP answer: a wrong URL or a stopped environment, not evidence about it.
+            raise EnvironmentProblem(
+                f"the external target {target.base_url} does not answer ({wait.last_error})",
+                hint="check the --external URL and that the environment is up",
+            )
         info.startup.healthy_after_s = 0.0 if wait.healthy_after_s is not None else None
         info.startup.last_health_status = wait.last_status
         info.startup.last_health_error = wait.last_error

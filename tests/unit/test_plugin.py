@@ -162,7 +162,8 @@ def test_recording_a_pass_and_then_raising_is_an_error(
 
 
 def test_a_failing_fixture_teardown_is_an_error(pytester: pytest.Pytester, target: str) -> None:
-    tests = TESTS.replace('@pytest.mark.criterion("FUNC-HEALTH")\ndef test_measures(record, stack):',
+    measures = '@pytest.mark.criterion("FUNC-HEALTH")\ndef test_measures(record, stack):'
+    tests = TESTS.replace(measures,
                           '@pytest.fixture\ndef restart_db():\n    yield\n'
                           '    raise RuntimeError("could not restart the database")\n\n'
                           '@pytest.mark.criterion("FUNC-HEALTH")\n'
@@ -201,7 +202,7 @@ def test_partial_run_judges_only_selected_criteria(pytester: pytest.Pytester, ta
     ("test_suite.py::test_measures", True), ("test_suite.py", True), (".", False)])
 def test_narrowing_by_path_is_partial(pytester: pytest.Pytester, target: str,
                                       narrow: str, partial: bool) -> None:
-    code, summary = _run(pytester, target, TESTS, str(pytester.path / narrow))
+    _, summary = _run(pytester, target, TESTS, str(pytester.path / narrow))
     assert summary["run"]["partial"] is partial
 
 
