@@ -95,10 +95,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     import pytest
 
+    from releasegate.pytest_plugin import CLI_ENV
+
     # Every installed pytest plugin (locust's imports gevent) would load by itself: ~4 s of pure
     # overhead per run. The gate loads only what it uses; suites that need a plugin name it
     # in the root conftest.py.
     os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    os.environ[CLI_ENV] = "1"
 
     started = time.time()
     code = int(pytest.main(pytest_args))

@@ -32,6 +32,8 @@ pytest_plugins = ("releasegate.fixtures.stack",)
 
 _GATE = pytest.StashKey["GateState"]()
 _WINDOW_KEY = "releasegate"
+CLI_ENV = "RELEASEGATE_CLI"
+"""Set by the ``releasegate`` command, which prints the verdict as the run's last line."""
 _RECORDED = pytest.StashKey[set[str]]()
 _FINALISED = pytest.StashKey[bool]()
 
@@ -333,8 +335,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         say(f"{error.category}: {error.one_line()}")
         session.exitstatus = 1
         return
-    say(f"{decision.headline} (exit {int(decision.exit_code)}); see "
-        f"{run.reports_dir / 'summary.md'}")
+    if not os.environ.get(CLI_ENV):  # the CLI ends on this line itself, after pytest's own
+        say(f"{decision.headline} (exit {int(decision.exit_code)}); see "
+            f"{run.reports_dir / 'summary.md'}")
     session.exitstatus = int(decision.exit_code)
 
 
