@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
 
     images = sub.add_parser("images", help="provision every image a profile needs, ahead")
     images.add_argument("--profile", type=Path, default=None)
+
+    init = sub.add_parser("init", help="write a commented starter profile for an application")
+    init.add_argument("--openapi", required=True, metavar="URL_OR_FILE",
+                      help="the application's OpenAPI document (a running app's URL, or a file)")
+    init.add_argument("--dockerfile", required=True, type=Path, help="the app's Dockerfile")
+    init.add_argument("--output", "-o", type=Path, default=STARTER_PROFILE,
+                      help=f"where to write it (default: {STARTER_PROFILE}; never overwritten)")
     return parser
 
 
@@ -208,7 +215,17 @@ def cmd_images(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "report": cmd_report, "clean": cmd_clean, "images": cmd_images}
+def cmd_init(args: argparse.Namespace) -> int:
+    from releasegate.config.starter_profile import write_starter
+
+    written = write_starter(args.openapi, args.dockerfile, args.output)
+    print(f"wrote {written}: confirm every '# check:' line, then run "
+          f"`releasegate run --profile {written}`")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "report": cmd_report, "clean": cmd_clean, "images": cmd_images,
+            "init": cmd_init}
 
 
 def main(argv: list[str] | None = None) -> int:
