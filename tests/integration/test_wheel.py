@@ -121,3 +121,15 @@ def test_installed_wheel_runs_the_installed_suites(tmp_path: Path) -> None:
     summary = json.loads((reports / "summary.json").read_text())
     verdicts = {r["id"]: r["verdict"] for r in summary["criteria"]}
     assert verdicts["SEC-NONROOT"] == "pass"
+
+    # The installed command also writes a user's starter profile, and it loads.
+    spec = tmp_path / "openapi.json"
+    spec.write_text(json.dumps({"openapi": "3.1.0", "info": {"title": "Shop"},
+                                "paths": {"/healthz": {"get": {}}}}))
+    init = _run([command, "init", "--openapi", str(spec), "--dockerfile",
+                 str(REPO / "sut" / "rento" / "Dockerfile")], cwd=elsewhere, timeout=60)
+    assert init.returncode == 0, init.stderr
+    loads = _run([str(venv / "bin" / "python"), "-c", "from releasegate.config.profile import "
+                  "load_profile as load; print(load('releasegate.toml').app.health_path)"],
+                 cwd=elsewhere, timeout=60)
+    assert loads.stdout.strip() == "/healthz", loads.stderr
