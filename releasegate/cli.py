@@ -18,9 +18,12 @@ from releasegate import __version__
 from releasegate.errors import ConfigError, HarnessError
 from releasegate.gate import SUITE_MARKERS, RunOptions, say
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_PROFILE = REPO / "profiles" / "rento.toml"
-SUITES_DIR = REPO / "suites"
+# pytest's configuration for a gate run, shipped with the package (see the file for why).
+GATE_INI = Path(__file__).with_name("gate_pytest.ini")
+# What `releasegate init` writes; a run without --profile picks it up from the current directory.
+STARTER_PROFILE = Path("releasegate.toml")
+# A source checkout runs its reference application when no profile is named.
+CHECKOUT_PROFILE = Path(__file__).resolve().parent.parent / "profiles" / "rento.toml"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="stand the stack up, run the suites, judge, report")
-    run.add_argument("--profile", type=Path, default=DEFAULT_PROFILE)
+    run.add_argument("--profile", type=Path, default=None,
+                     help=f"the profile (default: ./{STARTER_PROFILE})")
     run.add_argument("--suite", action="append", choices=SUITE_MARKERS, default=[],
                      help="run only this suite (repeatable); the run is then partial")
     run.add_argument("--external", metavar="URL", help="test an already-deployed environment")
@@ -62,21 +66,48 @@ def _parser() -> argparse.ArgumentParser:
     clean.add_argument("--run", help="only this run id")
 
     images = sub.add_parser("images", help="provision every image a profile needs, ahead")
-    images.add_argument("--profile", type=Path, default=DEFAULT_PROFILE)
+    images.add_argument("--profile", type=Path, default=None)
+
+    init = sub.add_parser("init", help="write a commented starter profile for an application")
+    init.add_argument("--openapi", required=True, metavar="URL_OR_FILE",
+                      help="the application's OpenAPI document (a running app's URL, or a file)")
+    init.add_argument("--dockerfile", required=True, type=Path, help="the app's Dockerfile")
+    init.add_argument("--output", "-o", type=Path, default=STARTER_PROFILE,
+                      help=f"where to write it (default: {STARTER_PROFILE}; never overwritten)")
     return parser
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    options = RunOptions(
-        profile_path=args.profile, overrides=args.overrides, reports_dir=args.reports_dir,
-        external_url=args.external, dsn=args.dsn,
-        containers=dict(c.split("=", 1) for c in args.container if "=" in c),
-        html=not args.no_html, suites=args.suite,
+def suites_dir() -> Path:
+    """The suites as installed: the releasegate.suites package's folder, wherever that is
+    (site-packages for a wheel, the repository's suites/ for an editable install)."""
+    import releasegate.suites
+
+    return Path(next(iter(releasegate.suites.__path__))).resolve()
+
+
+def default_profile() -> Path:
+    for candidate in (STARTER_PROFILE, CHECKOUT_PROFILE):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no --profile given and there is no {STARTER_PROFILE} in {Path.cwd()}",
+        hint="pass --profile PATH, or write a starter profile with "
+        "`releasegate init --openapi URL --dockerfile PATH`",
     )
-    options.load_profile()  # a broken profile fails here, in a second, before any container
-    _usable_reports_dir(args.reports_dir)
-    pytest_args = [str(SUITES_DIR), "--profile", str(args.profile), "--rootdir", str(REPO),
-                   "--reports-dir", str(args.reports_dir), "-p", "no:cacheprovider", "-rfEs"]
+
+
+def pytest_arguments(args: argparse.Namespace) -> list[str]:
+    """The pytest command line of a gate run: the installed suites, the plugin, and no
+    configuration but the harness's own, whatever the working directory holds."""
+    suites = suites_dir()
+    pytest_args = [
+        str(suites), f"--profile={args.profile}", f"--reports-dir={args.reports_dir}",
+        # Only gate_pytest.ini is read; no conftest.py above the suites is loaded; node IDs are
+        # suites/<suite>/test_….py for a wheel and a checkout alike.
+        "-c", str(GATE_INI), f"--rootdir={suites.parent}", f"--confcutdir={suites}",
+        # Autoloading is off (see cmd_run), so the plugin is named: it is the gate.
+        "-p", "releasegate.pytest_plugin", "-p", "no:cacheprovider", "-rfEs",
+    ]
     for item in args.overrides:
         pytest_args += ["--set", item]
     if args.external:
@@ -91,15 +122,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args.append("--no-html")
     if str(args.workers) != "0":
         pytest_args += ["-p", "xdist.plugin", "-n", str(args.workers)]
-    pytest_args += args.pytest_args
+    return pytest_args + [str(a) for a in args.pytest_args]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    args.profile = args.profile or default_profile()
+    options = RunOptions(
+        profile_path=args.profile, overrides=args.overrides, reports_dir=args.reports_dir,
+        external_url=args.external, dsn=args.dsn,
+        containers=dict(c.split("=", 1) for c in args.container if "=" in c),
+        html=not args.no_html, suites=args.suite,
+    )
+    options.load_profile()  # a broken profile fails here, in a second, before any container
+    _usable_reports_dir(args.reports_dir)
+    pytest_args = pytest_arguments(args)
 
     import pytest
 
     from releasegate.pytest_plugin import CLI_ENV
 
     # Every installed pytest plugin (locust's imports gevent) would load by itself: ~4 s of pure
-    # overhead per run. The gate loads only what it uses; suites that need a plugin name it
-    # in the root conftest.py.
+    # overhead per run. The gate loads only what it uses: the releasegate plugin, named in the
+    # arguments, and what it names in pytest_plugins.
     os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     os.environ[CLI_ENV] = "1"
 
@@ -160,7 +204,7 @@ def cmd_images(args: argparse.Namespace) -> int:
     from releasegate.config.profile import load_profile
     from releasegate.stack import engine, images
 
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile or default_profile())
     client = engine.connect_engine(auto_install=True, progress=say)
     recipes = []
     if profile.db is not None and profile.db.image is None:
@@ -171,7 +215,17 @@ def cmd_images(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "report": cmd_report, "clean": cmd_clean, "images": cmd_images}
+def cmd_init(args: argparse.Namespace) -> int:
+    from releasegate.config.starter_profile import write_starter
+
+    written = write_starter(args.openapi, args.dockerfile, args.output)
+    print(f"wrote {written}: confirm every '# check:' line, then run "
+          f"`releasegate run --profile {written}`")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "report": cmd_report, "clean": cmd_clean, "images": cmd_images,
+            "init": cmd_init}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,8 +31,20 @@ from releasegate.evidence.redact import Redactor, secret_redactor
 from releasegate.stack.model import StackInfo
 
 SCHEMA = "releasegate.summary/1"
-SUITE_MARKERS = ("deploy", "e2e", "compat", "security", "load", "stress", "soak", "backup",
-                 "reliability")
+# Each suite is a pytest marker; the plugin registers them, so strict markers hold wherever the
+# suites run from (an installed wheel, a profile outside this repository), not only here.
+SUITES: dict[str, str] = {
+    "deploy": "deployment suite (image, container, database, migrations, health)",
+    "e2e": "end-to-end suite (business flows, error handling, alerts)",
+    "compat": "compatibility matrix (Python × PostgreSQL × framework × browser)",
+    "security": "security suite (SAST, dependencies, authz, injection, fuzzing, hardening)",
+    "load": "load suite at normal load",
+    "stress": "stress suite stepping load to the system's limit",
+    "soak": "long-running stability suite",
+    "backup": "backup and restore suite",
+    "reliability": "fault-injection and recovery suite",
+}
+SUITE_MARKERS = tuple(SUITES)
 
 
 def say(message: str) -> None:

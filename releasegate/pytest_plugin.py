@@ -23,7 +23,7 @@ from releasegate.errors import HarnessError
 from releasegate.evidence.interference import TestWindow
 from releasegate.evidence.measurement import Measurement, MeasurementStore, Outcome
 from releasegate.evidence.redact import secret_redactor
-from releasegate.gate import SUITE_MARKERS, Collection, GateRun, RunOptions, say
+from releasegate.gate import SUITE_MARKERS, SUITES, Collection, GateRun, RunOptions, say
 from releasegate.measure.recorder import CriterionBreached, Recorder
 from releasegate.stack.model import StackInfo
 
@@ -77,6 +77,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "criterion(*ids): documented criteria this test measures")
     config.addinivalue_line("markers", "disruptive: stops or breaks part of the stack; runs "
                             "alone, never beside other tests")
+    for suite, meaning in SUITES.items():
+        config.addinivalue_line("markers", f"{suite}: {meaning}")
     profile_path = config.getoption("profile")
     if not profile_path:
         return

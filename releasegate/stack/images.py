@@ -575,7 +575,8 @@ def build_offline(
             recipe.debian_suite, recipe.packages, work, progress, mirror=mirror, label=recipe.name
         )
         seconds = time.monotonic() - started
-        (root / "etc/apt/sources.list").write_text(rootfs.sources_list(recipe.debian_suite, mirror))
+        (root / "etc/apt/sources.list").write_text(rootfs.sources_list(
+            recipe.debian_suite, mirror, security=rootfs.debian_security_mirror()))
         if recipe.kind == "python":
             _customise_python(recipe, root)
         else:

@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from releasegate.errors import EnvironmentProblem
+from releasegate.stack import apt_sources
 
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
 MIRROR_ENV = "RELEASEGATE_DEBIAN_MIRROR"
-SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 DEBOOTSTRAP_SCRIPTS = Path("/usr/share/debootstrap/scripts")
 DEBIAN_KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 # Build directories are made with mkdtemp (private, unpredictable names).
@@ -54,11 +53,28 @@ Progress = Callable[[str], None]
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
-def debian_mirror(env: Mapping[str, str] | None = None) -> str:
-    """The Debian mirror to bootstrap from: $RELEASEGATE_DEBIAN_MIRROR or deb.debian.org."""
+def debian_mirror(
+    env: Mapping[str, str] | None = None, apt_dir: Path = apt_sources.APT_DIR
+) -> str:
+    """The Debian mirror to bootstrap from: $RELEASEGATE_DEBIAN_MIRROR, else the archive the
+    host's own apt sources name. The harness knows no mirror of its own to fall back on."""
     environ = os.environ if env is None else env
     value = environ.get(MIRROR_ENV, "").strip()
-    return value.rstrip("/") if value else DEFAULT_MIRROR
+    if value:
+        return value.rstrip("/")
+    found = apt_sources.debian_archive(apt_sources.read_sources(apt_dir))
+    if found is None:
+        raise EnvironmentProblem(
+            f"no Debian mirror to build images from: {MIRROR_ENV} is not set and the apt "
+            f"sources in {apt_dir} name no Debian archive",
+            hint=f"set {MIRROR_ENV} to the URL of a Debian mirror (http://HOST/debian)",
+        )
+    return found
+
+
+def debian_security_mirror(apt_dir: Path = apt_sources.APT_DIR) -> str | None:
+    """The security archive the host's apt sources name, if any: images get the same one."""
+    return apt_sources.debian_security_archive(apt_sources.read_sources(apt_dir))
 
 
 def debootstrap_script_for(suite: str, scripts_dir: Path = DEBOOTSTRAP_SCRIPTS) -> Path | None:
@@ -393,13 +409,13 @@ def renumber_user(root: Path, user: str, uid: int, gid: int) -> bool:
     return True
 
 
-def sources_list(suite: str, mirror: str) -> str:
+def sources_list(suite: str, mirror: str, security: str | None = None) -> str:
     """The apt sources an image gets, so `apt-get install` works in images built from it."""
     lines = [f"deb {mirror} {suite} main"]
     if suite not in ("sid", "forky"):
         lines.append(f"deb {mirror} {suite}-updates main")
-    if suite in _SECURITY_SUITES and mirror == DEFAULT_MIRROR:
-        lines.append(f"deb {SECURITY_MIRROR} {suite}-security main")
+    if suite in _SECURITY_SUITES and security is not None:
+        lines.append(f"deb {security} {suite}-security main")
     return "\n".join(lines) + "\n"
 
 

@@ -347,16 +347,76 @@ def test_successful_pull() -> None:
 # --- mirror, debootstrap command lines ---------------------------------------------------------
 
 
-def test_mirror_default_and_override() -> None:
-    assert rootfs.debian_mirror({}) == "http://deb.debian.org/debian"
-    assert rootfs.debian_mirror({rootfs.MIRROR_ENV: "  "}) == "http://deb.debian.org/debian"
-    env = {rootfs.MIRROR_ENV: "http://mirror.example/debian/"}
-    assert rootfs.debian_mirror(env) == "http://mirror.example/debian"
+PLACEHOLDER = "http://mirror.invalid/debian"
+
+
+def _apt_dir(tmp_path: Path, files: dict[str, str]) -> Path:
+    apt = tmp_path / "apt"
+    (apt / "sources.list.d").mkdir(parents=True)
+    for name, text in files.items():
+        (apt / name).write_text(text)
+    return apt
+
+
+def test_mirror_from_the_environment_first(tmp_path: Path) -> None:
+    apt = _apt_dir(tmp_path, {"sources.list": "deb http://host.invalid/debian bookworm main\n"})
+    env = {rootfs.MIRROR_ENV: "http://apt.internal.invalid/debian/"}
+    assert rootfs.debian_mirror(env, apt) == "http://apt.internal.invalid/debian"
+    assert rootfs.debian_mirror({rootfs.MIRROR_ENV: "  "}, apt) == "http://host.invalid/debian"
 
 
 def test_mirror_override_from_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RELEASEGATE_DEBIAN_MIRROR", "http://apt.internal/debian")
-    assert rootfs.debian_mirror() == "http://apt.internal/debian"
+    monkeypatch.setenv("RELEASEGATE_DEBIAN_MIRROR", PLACEHOLDER)
+    assert rootfs.debian_mirror() == PLACEHOLDER
+
+
+def test_mirror_from_the_hosts_one_line_sources(tmp_path: Path) -> None:
+    apt = _apt_dir(tmp_path, {
+        "sources.list": "# deb http://commented.invalid/debian bookworm main\n"
+                        "deb-src http://src.invalid/debian bookworm main\n"
+                        "deb [arch=amd64 signed-by=/k.gpg] https://vendor.invalid/apt "
+                        "cloud-sdk-bookworm main\n"
+                        "deb [signed-by=/usr/share/keyrings/d.gpg] http://mirror.invalid/debian/ "
+                        "bookworm main contrib\n"
+                        "deb http://mirror.invalid/debian-security bookworm-security main\n",
+    })
+    assert rootfs.debian_mirror({}, apt) == PLACEHOLDER
+    assert rootfs.debian_security_mirror(apt) == "http://mirror.invalid/debian-security"
+
+
+def test_mirror_from_the_hosts_deb822_sources(tmp_path: Path) -> None:
+    apt = _apt_dir(tmp_path, {
+        "sources.list.d/debian.sources": (
+            "Types: deb\n"
+            "# http://snapshot.invalid/archive/debian/20250520T000000Z\n"
+            f"URIs: {PLACEHOLDER}\n"
+            "Suites: trixie trixie-updates\nComponents: main\n\n"
+            "Types: deb\nURIs: http://mirror.invalid/debian-security\n"
+            "Suites: trixie-security\nComponents: main\n"),
+        # A disabled stanza and a vendor repository sort first and are still not the archive.
+        "sources.list.d/a-disabled.sources": (
+            "Enabled: no\nTypes: deb\nURIs: http://disabled.invalid/debian\n"
+            "Suites: bookworm\n"),
+        "sources.list.d/node.sources": (
+            "Types: deb\nURIs: https://node.invalid/node_20.x\nSuites: nodistro\n"),
+    })
+    assert rootfs.debian_mirror({}, apt) == PLACEHOLDER
+    assert rootfs.debian_security_mirror(apt) == "http://mirror.invalid/debian-security"
+
+
+def test_no_mirror_anywhere_is_an_environment_problem(tmp_path: Path) -> None:
+    # An Ubuntu host: its archive serves no Debian release, so it must not be used.
+    apt = _apt_dir(tmp_path, {"sources.list": "deb http://ubuntu.invalid/ubuntu jammy main\n"})
+    with pytest.raises(EnvironmentProblem) as info:
+        rootfs.debian_mirror({}, apt)
+    assert rootfs.MIRROR_ENV in info.value.one_line()
+    with pytest.raises(EnvironmentProblem):
+        rootfs.debian_mirror({}, tmp_path / "no-apt-here")
+
+
+def test_no_debian_host_name_in_the_code() -> None:
+    for module in (rootfs, images):
+        assert "debian.org" not in Path(module.__file__ or "").read_text()
 
 
 def test_debootstrap_command_line() -> None:
@@ -414,9 +474,11 @@ def test_ensure_debootstrap_installs_when_missing_as_root(monkeypatch: pytest.Mo
 
 
 def test_sources_list() -> None:
-    text = rootfs.sources_list("bookworm", rootfs.DEFAULT_MIRROR)
-    assert "deb http://deb.debian.org/debian bookworm main" in text
-    assert "bookworm-updates" in text and "bookworm-security" in text
+    text = rootfs.sources_list("bookworm", PLACEHOLDER, security="http://mirror.invalid/sec")
+    assert f"deb {PLACEHOLDER} bookworm main" in text
+    assert "bookworm-updates" in text
+    assert "deb http://mirror.invalid/sec bookworm-security main" in text
+    assert "security" not in rootfs.sources_list("bookworm", PLACEHOLDER)
     forky = rootfs.sources_list("forky", "http://m/debian")
     assert forky == "deb http://m/debian forky main\n"
 
