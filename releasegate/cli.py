@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from releasegate import __version__
 from releasegate.errors import ConfigError, HarnessError
-from releasegate.gate import SUITE_MARKERS, RunOptions, say
+from releasegate.gate import CLI_ENV, SUITE_MARKERS, RunOptions, say
 
 # pytest's configuration for a gate run, shipped with the package (see the file for why).
 GATE_INI = Path(__file__).with_name("gate_pytest.ini")
@@ -138,8 +138,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     pytest_args = pytest_arguments(args)
 
     import pytest
-
-    from releasegate.pytest_plugin import CLI_ENV
 
     # Every installed pytest plugin (locust's imports gevent) would load by itself: ~4 s of pure
     # overhead per run. The gate loads only what it uses: the releasegate plugin, named in the

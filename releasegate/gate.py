@@ -31,6 +31,8 @@ from releasegate.evidence.redact import Redactor, secret_redactor
 from releasegate.stack.model import StackInfo
 
 SCHEMA = "releasegate.summary/1"
+CLI_ENV = "RELEASEGATE_CLI"
+"""Set by the ``releasegate`` command, which prints the verdict as the run's last line."""
 # Each suite is a pytest marker; the plugin registers them, so strict markers hold wherever the
 # suites run from (an installed wheel, a profile outside this repository), not only here.
 SUITES: dict[str, str] = {

@@ -23,7 +23,15 @@ from releasegate.errors import HarnessError
 from releasegate.evidence.interference import TestWindow
 from releasegate.evidence.measurement import Measurement, MeasurementStore, Outcome
 from releasegate.evidence.redact import secret_redactor
-from releasegate.gate import SUITE_MARKERS, SUITES, Collection, GateRun, RunOptions, say
+from releasegate.gate import (
+    CLI_ENV,
+    SUITE_MARKERS,
+    SUITES,
+    Collection,
+    GateRun,
+    RunOptions,
+    say,
+)
 from releasegate.measure.recorder import CriterionBreached, Recorder
 from releasegate.stack.model import StackInfo
 
@@ -32,8 +40,6 @@ pytest_plugins = ("releasegate.fixtures.stack",)
 
 _GATE = pytest.StashKey["GateState"]()
 _WINDOW_KEY = "releasegate"
-CLI_ENV = "RELEASEGATE_CLI"
-"""Set by the ``releasegate`` command, which prints the verdict as the run's last line."""
 _RECORDED = pytest.StashKey[set[str]]()
 _FINALISED = pytest.StashKey[bool]()
 
