@@ -147,7 +147,7 @@ class HealthOut(ma.Schema):
     version = fields.String()
     uptime_seconds = fields.Float()
     memory = fields.Dict()
-    database = fields.Dict()
+    checks = fields.Dict()
 
 
 def page_args(args: dict[str, Any]) -> tuple[int, int]:

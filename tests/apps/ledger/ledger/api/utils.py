@@ -38,7 +38,11 @@ def _rss_bytes() -> int:
 @blp.response(200, HealthOut)
 @blp.alt_response(503, schema=HealthOut, description="the database cannot be reached")
 def health_check() -> Any:
-    """Readiness: 200 only when the database answers a query, 503 otherwise."""
+    """Readiness: 200 only when the database answers a query, 503 otherwise.
+
+    Shaped after the IETF health-check draft: an overall status and one entry per dependency
+    under ``checks``, each "pass" or "fail".
+    """
     started = time.perf_counter()
     facts: dict[str, Any] = {
         "version": current_app.config["LEDGER_SETTINGS"].version,
@@ -51,11 +55,11 @@ def health_check() -> Any:
     except SQLAlchemyError:
         log.error("health check: database unreachable")
         # A Response, not a dict: the 200 schema would strip the error fields.
-        return jsonify({**error_body(503, "the database is unreachable"),
-                        "status": "unavailable", **facts, "database": {"status": "down"}}), 503
-    facts["database"] = {"status": "up", "server_version": str(server_version),
-                         "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
-    return {"status": "ok", **facts}
+        return jsonify({**error_body(503, "the database is unreachable"), "status": "fail",
+                        **facts, "checks": {"db": {"status": "fail"}}}), 503
+    facts["checks"] = {"db": {"status": "pass", "postgres_version": str(server_version),
+                              "latency_ms": round((time.perf_counter() - started) * 1000, 1)}}
+    return {"status": "pass", **facts}
 
 
 @blp.route("/ping", methods=["GET"])
