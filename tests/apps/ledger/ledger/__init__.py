@@ -1,0 +1,1 @@
+"""Ledger: a small bookkeeping service (users, ledgers, entries, balances) on PostgreSQL."""
