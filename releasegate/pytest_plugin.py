@@ -166,6 +166,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     f"{item.nodeid}: unknown criterion ID {cid!r}"
                     + (f" (did you mean {guess!r}?)" if guess else "")
                 )
+    if state is not None:
+        # A test that measures only criteria the profile excludes has nothing to tell this run:
+        # it is left out (not deselected: the run stays whole), and the exclusion is reported.
+        required = state.profile.thresholds
+        items[:] = [item for item in items
+                    if not _declared(item) or any(cid in required for cid in _declared(item))]
     # Disruptive tests last: they stop databases and kill containers.
     items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
 

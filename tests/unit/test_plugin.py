@@ -245,3 +245,14 @@ def test_pytest_internal_error_is_a_harness_error(pytester: pytest.Pytester, tar
     assert code == 1
     assert summary["release"]["verdict"] == "error"
     assert all(r["verdict"] == "not_run" for r in summary["criteria"])
+
+
+def test_a_test_of_an_excluded_criterion_does_not_run(
+    pytester: pytest.Pytester, target: str
+) -> None:
+    profile = PROFILE + '[exclude."FUNC-E2E-FLOWS"]\nreason = "this service has no flows"\n'
+    code, summary = _run(pytester, target, TESTS, profile=profile)
+    assert "FUNC-E2E-FLOWS" not in verdicts(summary)
+    assert summary["stray"] == [] and summary["run"]["partial"] is False
+    assert [e["id"] for e in summary["excluded"]] == ["FUNC-E2E-FLOWS"]
+    assert summary["coverage"]["excluded"] == 1 and code == 1
