@@ -8,12 +8,13 @@ PROFILE ?= profiles/rento.toml
 ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup system-deps gate test unit selftest app-test lint typecheck report images clean \
+.PHONY: help setup system-deps gate test unit selftest selfcheck app-test lint typecheck report images clean \
         benchmark deploy e2e compat security load stress soak backup reliability
 
 help:
 	@echo "make gate        run every suite against the reference application (exit code = verdict)"
 	@echo "make test        the harness's own tests, the app's tests, and the gate's proof of itself"
+	@echo "make selfcheck   the heavy self-checks: every broken variant against the suites concerned"
 	@echo "make <suite>     one suite: deploy e2e compat security load stress soak backup reliability"
 	@echo "make report      rebuild reports from reports/summary.json"
 	@echo "make images      provision the container images ahead of a run"
@@ -55,9 +56,14 @@ unit: setup
 app-test:
 	$(MAKE) -C sut/rento test
 
+# The fast part of the gate's proof of itself; `make selfcheck` runs the whole detection matrix.
 selftest: setup
 	$(RG) images --profile $(PROFILE)
-	$(BIN)/pytest tests/integration tests/gate -q
+	$(BIN)/pytest tests/integration tests/gate -q -m "not selfcheck"
+
+selfcheck: setup
+	$(RG) images --profile $(PROFILE)
+	$(BIN)/pytest tests/integration tests/gate -q -m selfcheck
 
 test: setup lint unit app-test selftest
 

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from releasegate import __version__
 from releasegate.errors import ConfigError, HarnessError
-from releasegate.gate import CLI_ENV, SUITE_MARKERS, RunOptions, say
+from releasegate.gate import CLI_ENV, DURATIONS, SUITE_MARKERS, RunOptions, say
 
 # pytest's configuration for a gate run, shipped with the package (see the file for why).
 GATE_INI = Path(__file__).with_name("gate_pytest.ini")
@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", "-n", default="0",
                      help="pytest-xdist workers sharing the one stack (0 = in process)")
     run.add_argument("--no-html", action="store_true", help="skip the Allure HTML report")
+    run.add_argument("--durations", choices=DURATIONS, default="ci",
+                     help="how long load, soak, stress, fuzzing and injection run: each suite's "
+                          "profile section says what `ci` (default) and `release` mean")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments after --")
 
     report = sub.add_parser("report", help="rebuild every report from reports/summary.json")
@@ -120,6 +123,7 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         pytest_args += ["-m", " or ".join(args.suite)]
     if args.no_html:
         pytest_args.append("--no-html")
+    pytest_args.append(f"--rg-durations={args.durations}")
     if str(args.workers) != "0":
         pytest_args += ["-p", "xdist.plugin", "-n", str(args.workers)]
     return pytest_args + [str(a) for a in args.pytest_args]
@@ -131,7 +135,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         profile_path=args.profile, overrides=args.overrides, reports_dir=args.reports_dir,
         external_url=args.external, dsn=args.dsn,
         containers=dict(c.split("=", 1) for c in args.container if "=" in c),
-        html=not args.no_html, suites=args.suite,
+        html=not args.no_html, suites=args.suite, durations=args.durations,
     )
     options.load_profile()  # a broken profile fails here, in a second, before any container
     _usable_reports_dir(args.reports_dir)

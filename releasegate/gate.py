@@ -31,6 +31,8 @@ from releasegate.evidence.redact import Redactor, secret_redactor
 from releasegate.stack.model import StackInfo
 
 SCHEMA = "releasegate.summary/1"
+DURATIONS = ("ci", "release")
+"""How long the time-boxed suites run; what each means is in each suite's profile section."""
 CLI_ENV = "RELEASEGATE_CLI"
 """Set by the ``releasegate`` command, which prints the verdict as the run's last line."""
 # Each suite is a pytest marker; the plugin registers them, so strict markers hold wherever the
@@ -107,6 +109,7 @@ class RunOptions:
     containers: dict[str, str] = field(default_factory=dict)
     html: bool = True
     suites: list[str] = field(default_factory=list)
+    durations: str = "ci"
 
     def load_profile(self) -> Profile:
         profile = load_profile(self.profile_path, overrides=self.overrides)
@@ -300,6 +303,7 @@ class GateRun:
             "duration_s": round(time.monotonic() - self._t0, 2),
             "profile": str(self.profile.path), "profile_name": self.profile.name,
             "provider": self.profile.provider, "suites": suites, "partial": partial,
+            "durations": self.options.durations,
             "target": self.info.base_url if self.info else "", "environment": env,
             "timings": self.timings,
         }

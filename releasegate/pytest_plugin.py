@@ -25,6 +25,7 @@ from releasegate.evidence.measurement import Measurement, MeasurementStore, Outc
 from releasegate.evidence.redact import secret_redactor
 from releasegate.gate import (
     CLI_ENV,
+    DURATIONS,
     SUITE_MARKERS,
     SUITES,
     Collection,
@@ -74,6 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="container names of the external environment (app=..., db=...)")
     group.addoption("--reports-dir", default="reports", help="where reports are written")
     group.addoption("--no-html", action="store_true", help="skip the Allure HTML report")
+    group.addoption("--rg-durations", choices=DURATIONS, default="ci", dest="rg_durations",
+                    help="durations of the time-boxed suites: ci (default) or release")
     group.addoption("--suites-root", default=None, metavar="DIR",
                     help="the folder whose whole collection is a full run (default: the "
                          "installed suites); narrower paths or node ids make a run partial")
@@ -94,6 +97,7 @@ def pytest_configure(config: pytest.Config) -> None:
         reports_dir=Path(config.getoption("reports_dir")),
         external_url=config.getoption("external"), dsn=config.getoption("dsn"),
         containers=containers, html=not config.getoption("no_html"),
+        durations=config.getoption("rg_durations"),
         suites=[m for m in SUITE_MARKERS if m in (config.getoption("markexpr") or "")],
     )
     try:
@@ -381,6 +385,12 @@ def _require_state(request: pytest.FixtureRequest) -> GateState:
 @pytest.fixture(scope="session")
 def gate_profile(request: pytest.FixtureRequest) -> Profile:
     return _require_state(request).profile
+
+
+@pytest.fixture(scope="session")
+def durations(request: pytest.FixtureRequest) -> str:
+    """``ci`` or ``release``: which of its profile section's durations a suite uses."""
+    return str(_require_state(request).options.durations)
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from typing import Any
 
 from releasegate.config.overrides import apply_overrides
 from releasegate.config.reader import Table
+from releasegate.config.sections import PARSERS as SECTION_PARSERS
 from releasegate.criteria import catalog
 from releasegate.criteria.options import defaults as option_defaults
 from releasegate.criteria.options import specs as option_specs
@@ -111,7 +112,13 @@ class Profile:
     external: ExternalTarget | None
     exclusions: dict[str, Exclusion] = field(default_factory=dict)
     """``[exclude."ID"]`` entries, valid or expired (an expired one is required again)."""
+    sections: dict[str, Any] = field(default_factory=dict)
+    """Suite-owned sections, parsed (releasegate/config/sections)."""
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    def section(self, name: str) -> Any:
+        """A suite's settings: the profile's table, or the documented defaults."""
+        return self.sections[name]
 
     def option(self, criterion_id: str, name: str) -> Any:
         """A criterion's option in force (the documented default when not required)."""
@@ -158,6 +165,8 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date) -> Profile:
     e2e_table = root.table("e2e")
     e2e = dict(e2e_table.data) if e2e_table else {}
     external = _external(root.table("external"))
+    sections = {name: parse(root.table(name) or Table({}, file=file, where=name))
+                for name, parse in SECTION_PARSERS.items()}
     exclusions = _exclusions(root.tables("exclude"))
     thresholds = _thresholds(root.tables("thresholds"), exclusions, today=today)
     root.finish()
@@ -171,7 +180,7 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date) -> Profile:
         path=file, name=name, description=description, provider=provider,
         health_timeout_s=health_timeout, app=app, db=db, secrets=secrets, login=login,
         commands=commands, probes=probes, e2e=e2e, thresholds=thresholds, external=external,
-        exclusions=exclusions, raw=data,
+        exclusions=exclusions, sections=sections, raw=data,
     )
 
 
