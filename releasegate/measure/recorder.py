@@ -7,6 +7,7 @@ later from every part of the criterion, by the engine, from the files.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +18,7 @@ import pytest
 from releasegate.criteria.engine import judge
 from releasegate.criteria.thresholds import Threshold
 from releasegate.criteria.verdict import Verdict
+from releasegate.evidence.findings import Triage
 from releasegate.evidence.measurement import Measurement, MeasurementStore, Outcome
 
 
@@ -99,6 +101,23 @@ class Recorder:
             source=source, violations=checklist.violations, checks=checklist.as_dicts(),
             evidence=evidence, attachments=attachments, scope=scope,
         )
+
+    def findings(self, criterion: str, found: Triage, *, examined: int, source: str,
+                 what: str = "item", scope: str = "",
+                 evidence: dict[str, Any] | None = None) -> Measurement:
+        """Record a findings criterion: the value is the number of open findings among
+        ``examined`` things looked at (files, operations, parameters…). Nothing examined is
+        never a clean bill: it is insufficient."""
+        if examined <= 0:
+            return self.insufficient(criterion, f"no {what} was examined, so no finding "
+                                     "could have been made", scope=scope)
+        data = {**found.evidence(), "examined": examined, "examined_what": what,
+                **(evidence or {})}
+        attachment = self.attach(f"{criterion}-findings.json",
+                                 json.dumps(data, indent=2, ensure_ascii=False))
+        return self(criterion, value=float(len(found.open)), samples=examined, source=source,
+                    violations=[f.one_line() for f in found.open], evidence=data,
+                    attachments=[attachment], scope=scope)
 
     def insufficient(self, criterion: str, reason: str, *, scope: str = "") -> Measurement:
         return self(criterion, value=None, samples=0, source="", outcome=Outcome.INSUFFICIENT,

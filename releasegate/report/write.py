@@ -21,6 +21,7 @@ from releasegate.report.files import write_atomic
 from releasegate.report.html import OUTPUT, generate_html
 from releasegate.report.junit import write_junit
 from releasegate.report.markdown import write_markdown
+from releasegate.report.sarif import write_sarif
 from releasegate.report.summary import (
     Summary,
     error_summary,
@@ -33,6 +34,7 @@ Progress = Callable[[str], None]
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
 JUNIT_XML = "junit.xml"
+SECURITY_SARIF = "security.sarif"
 ALLURE_RESULTS = "allure-results"
 MEASUREMENTS = Path("run") / "measurements"
 
@@ -43,7 +45,7 @@ def _link(relative: str) -> str:
 
 
 def _remove_stale(reports_dir: Path) -> None:
-    for name in (SUMMARY_MD, JUNIT_XML):
+    for name in (SUMMARY_MD, JUNIT_XML, SECURITY_SARIF):
         (reports_dir / name).unlink(missing_ok=True)
     shutil.rmtree(reports_dir / OUTPUT, ignore_errors=True)
 
@@ -73,6 +75,7 @@ def write_reports(
     text = json.dumps(clean, indent=2, ensure_ascii=False, default=str) + "\n"
     written[SUMMARY_JSON] = write_atomic(reports_dir / SUMMARY_JSON, text)
     written[JUNIT_XML] = write_junit(clean, reports_dir / JUNIT_XML)
+    written[SECURITY_SARIF] = write_sarif(clean, reports_dir / SECURITY_SARIF)
 
     evidence: dict[str, str] = {}
     try:
@@ -107,6 +110,7 @@ def write_reports(
     evidence.update({
         "Machine-readable verdict": _link(SUMMARY_JSON),
         "JUnit for CI": _link(JUNIT_XML),
+        "Security findings (SARIF 2.1.0)": _link(SECURITY_SARIF),
     })
     if allure_ok:
         evidence["Allure results"] = _link(f"{ALLURE_RESULTS}/")

@@ -32,7 +32,8 @@ def _all_text(reports: Path) -> dict[Path, str]:
 def test_writes_every_report(tmp_path: Path) -> None:
     written = write_reports(sample_summary(), tmp_path, previous=sample_previous(), html=False,
                             progress=lambda _: None, env={})
-    assert set(written) == {"summary.json", "summary.md", "junit.xml", "allure-results"}
+    assert set(written) == {"summary.json", "summary.md", "junit.xml", "allure-results",
+                            "security.sarif"}
     data = json.loads((tmp_path / "summary.json").read_text())
     assert data == sample_summary()
     assert (tmp_path / "summary.json").read_text().startswith('{\n  "schema"')
