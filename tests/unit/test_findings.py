@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from releasegate.evidence.findings import Finding, FindingWaiver, dedupe, findings_in, triage
-from releasegate.report.sarif import render_sarif
 from releasegate.report.sample import record, sample_summary
+from releasegate.report.sarif import render_sarif
 
 TODAY = date(2026, 11, 29)
 
