@@ -63,9 +63,10 @@ def extra_app(
     app = profile.app
     container = client.containers.run(
         image or stack.startup.image, command=command, detach=True,
-        environment=app_environment(stack, profile, env or {}), network=network or stack.network, labels=labels.run_labels(stack.run_id, role),
-        ports={f"{app.port}/tcp": ("127.0.0.1", None)}, name=f"releasegate-{stack.run_id}-"
-        f"{role}-{int(time.monotonic() * 1000) % 100000}",
+        environment=app_environment(stack, profile, env or {}),
+        network=network or stack.network, labels=labels.run_labels(stack.run_id, role),
+        ports={f"{app.port}/tcp": ("127.0.0.1", None)},
+        name=f"releasegate-{stack.run_id}-{role}-{int(time.monotonic() * 1000) % 100000}",
     )
     try:
         container.reload()
