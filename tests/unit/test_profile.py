@@ -234,3 +234,21 @@ def test_a_misspelt_probe_is_an_error(tmp_path: Path) -> None:
 def test_unknown_probe_keys_are_errors(tmp_path: Path) -> None:
     tail = '[probes.server_error]\npath = "/boom"\nmethdo = "POST"\n'
     assert "probes.server_error.methdo: unknown key" in error_of(write(tmp_path, tail=tail))
+
+
+def test_security_waivers_need_an_expiry_and_a_reason(tmp_path: Path) -> None:
+    tail = ('[security]\nsource = "."\n[[security.waivers]]\nrule = "B608"\n'
+            'reason = "constant table name only"\n')
+    assert "security.waivers[0].expires: missing required key" in error_of(
+        write(tmp_path, tail=tail))
+    (tmp_path / "waivers.toml").write_text(
+        '[[waiver]]\nrule = "B105"\nreason = "a test fixture password"\nexpires = 2027-01-01\n'
+        'location = "tests/*"\n')
+    profile = load_profile(write(tmp_path, tail='[security]\nwaivers_file = "waivers.toml"\n'))
+    waivers = profile.section("security").waivers
+    assert [(w.rule, w.location) for w in waivers] == [("B105", "tests/*")]
+
+
+def test_sections_have_defaults_when_absent(tmp_path: Path) -> None:
+    profile = load_profile(write(tmp_path))
+    assert profile.section("security").waivers == ()

@@ -14,8 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from releasegate.config.reader import Table
+from releasegate.config.sections import security
 
 Parser = Callable[[Table], Any]
 
-PARSERS: dict[str, Parser] = {}
+PARSERS: dict[str, Parser] = {
+    "security": security.parse,
+}
 """Section name → parser. Keep one line per suite, alphabetical."""
