@@ -33,21 +33,25 @@ class MissingCommand(LookupError):
 
 def run_profile_command(
     container: Any, profile: Profile, name: str, values: Mapping[str, str],
-    *, user: str | None = None,
+    *, user: str | None = None, env: Mapping[str, str] | None = None,
 ) -> CommandResult:
-    """Run ``[commands].<name>`` with placeholders filled; raises MissingCommand if absent."""
+    """Run ``[commands].<name>`` with placeholders filled; raises MissingCommand if absent.
+    ``env`` adds to (or overrides) the container's environment for this command only."""
     template = profile.commands.get(name)
     if template is None:
         raise MissingCommand(f"the profile has no [commands].{name}")
     argv = render_argv(template, values, where=f"commands.{name}")
-    return run_in_container(container, argv, user=user)
+    return run_in_container(container, argv, user=user, env=env)
 
 
-def run_in_container(container: Any, argv: list[str], *, user: str | None = None) -> CommandResult:
+def run_in_container(container: Any, argv: list[str], *, user: str | None = None,
+                     env: Mapping[str, str] | None = None) -> CommandResult:
     started = time.monotonic()
     kwargs: dict[str, Any] = {"demux": False}
     if user is not None:
         kwargs["user"] = user
+    if env:
+        kwargs["environment"] = dict(env)
     exit_code, output = container.exec_run(argv, **kwargs)
     text = (output or b"").decode("utf-8", "replace")
     return CommandResult(argv, int(exit_code if exit_code is not None else -1), text,

@@ -14,11 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from releasegate.config.reader import Table
-from releasegate.config.sections import security
+from releasegate.config.sections import backup, reliability, security
 
 Parser = Callable[[Table], Any]
 
 PARSERS: dict[str, Parser] = {
+    "backup": backup.parse,
+    "reliability": reliability.parse,
     "security": security.parse,
 }
 """Section name → parser. Keep one line per suite, alphabetical."""

@@ -1,0 +1,27 @@
+"""Fixtures of the backup suite: its profile section and a fresh PostgreSQL server, started once,
+that every restore of the suite goes into (each into a new empty database on it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from releasegate.config.profile import Profile
+from releasegate.config.sections.backup import BackupSettings
+from releasegate.stack.databases import FreshServer, fresh_postgres
+from releasegate.stack.model import StackInfo
+
+
+@pytest.fixture(scope="session")
+def backup_settings(gate_profile: Profile) -> BackupSettings:
+    settings: BackupSettings = gate_profile.section("backup")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def fresh_server(docker_client: Any, healthy_stack: StackInfo,
+                 db_container: Any) -> Iterator[FreshServer]:
+    with fresh_postgres(docker_client, healthy_stack, db_container, role="restore") as server:
+        yield server
