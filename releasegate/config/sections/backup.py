@@ -37,6 +37,8 @@ class BackupSettings:
     scheduler_interval_s: float = 6.0
     scheduler_wait_s: float = 0.0
     """How long to wait for two scheduled backups (0 = three intervals plus a minute)."""
+    alert_match: dict[str, str] = field(default_factory=dict)
+    """Fields of the alert body that mark a failed backup ({} = any alert after the failure)."""
     dump_process: str = "pg_dump"
     """Name of the process that writes the dump (killed midway by the failure drill)."""
     canary_interval_ms: int = 100
@@ -56,6 +58,7 @@ def parse(t: Table) -> BackupSettings:
         scheduler_env=t.str_map("scheduler_env"),
         scheduler_interval_s=t.number("scheduler_interval_s", 6.0),
         scheduler_wait_s=t.number("scheduler_wait_s", 0.0),
+        alert_match=t.str_map("alert_match"),
         dump_process=t.text("dump_process", "pg_dump"),
         canary_interval_ms=t.integer("canary_interval_ms", 100),
     )
