@@ -16,7 +16,6 @@ more than once. Unknown writes may go either way. A read that could not be made 
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -152,10 +151,3 @@ def ids_at(prefix: str, values: Iterable[Any]) -> dict[str, int]:
     """Multiset of the ledger's ids among read values (other rows are not the ledger's)."""
     return dict(Counter(str(v) for v in values if isinstance(v, str) and v.startswith(prefix)))
 
-
-def since(writes: Iterable[Write], start: float, stop: float) -> list[Write]:
-    return [w for w in writes if start <= w.sent_at <= stop]
-
-
-def now() -> float:
-    return time.time()

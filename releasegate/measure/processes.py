@@ -75,3 +75,18 @@ def kill(container: Any, process: Process, sig: int = signal.SIGKILL) -> str:
     if code != 0:
         raise ProcessLookupError(f"kill inside the container failed: {output!r}")
     return f"signal {sig} to pid {inner} inside the container"
+
+
+def kill_main(container: Any, sig: int = signal.SIGKILL) -> str:
+    """Signal the container's main process the way a crash or the kernel's OOM killer would:
+    from outside, not through the engine — so the engine treats it as a crash (its restart
+    policy applies), not as a stop it was asked for."""
+    container.reload()
+    pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
+    if pid <= 0:
+        raise ProcessLookupError(f"container {container.name} has no running process")
+    if Path(f"/proc/{pid}").exists():
+        os.kill(pid, sig)
+        return f"signal {sig} to the main process (host pid {pid})"
+    container.kill(signal=sig)
+    return f"signal {sig} through the engine (the host's processes are not visible here)"

@@ -107,10 +107,12 @@ class Traffic:
     def __init__(self, base_url: str, *, headers: Mapping[str, str], recipe: WriteRecipe,
                  ledger: WriteLedger, values: Mapping[str, str], reads: tuple[str, ...] = (),
                  writers: int = 1, readers: int = 0, interval_s: float = 0.1,
-                 timeout_s: float = 10.0, max_s: float = 300.0, probe_path: str = "") -> None:
+                 read_interval_s: float = 0.2, timeout_s: float = 10.0, max_s: float = 300.0,
+                 probe_path: str = "") -> None:
         self.base_url, self.headers, self.recipe, self.ledger = base_url, headers, recipe, ledger
         self.values, self.reads = values, reads
-        self.interval_s, self.timeout_s, self.max_s = interval_s, timeout_s, max_s
+        self.interval_s, self.read_interval_s = interval_s, read_interval_s
+        self.timeout_s, self.max_s = timeout_s, max_s
         self._stop = threading.Event()
         self._samples: list[Sample] = []
         self._lock = threading.Lock()
@@ -174,7 +176,7 @@ class Traffic:
     def _read_loop(self, index: int) -> None:
         with httpx.Client(base_url=self.base_url, headers=dict(self.headers),
                           timeout=self.timeout_s) as http:
-            for n, _ in enumerate(self._paced(self.interval_s)):
+            for n, _ in enumerate(self._paced(self.read_interval_s)):
                 self._keep(_get(http, "read", self.reads[(index + n) % len(self.reads)]))
 
     def _probe_loop(self, path: str) -> None:

@@ -70,7 +70,9 @@ class ReliabilitySettings:
     writers: int = 2
     readers: int = 2
     write_interval_ms: int = 50
-    """Each writer's pause between writes (reads pause as long)."""
+    """Each writer sends one write this often."""
+    read_interval_ms: int = 200
+    """Each reader sends one read this often."""
     request_timeout_s: float = 10.0
     """Client timeout of fault traffic: a write without an answer by then is ``unknown``."""
     unhealthy_command: str = ""
@@ -134,6 +136,7 @@ def parse(t: Table) -> ReliabilitySettings:
         writes=_writes(t.table("writes")), reads=tuple(t.str_list("reads", [])),
         writers=t.integer("writers", 2), readers=t.integer("readers", 2),
         write_interval_ms=t.integer("write_interval_ms", 50),
+        read_interval_ms=t.integer("read_interval_ms", 200),
         request_timeout_s=t.number("request_timeout_s", 10.0),
         unhealthy_command=t.text("unhealthy_command", ""),
         proxy_fault_s=_durations(t, "proxy_fault_s", Durations(6.0, 15.0)),
@@ -143,8 +146,9 @@ def parse(t: Table) -> ReliabilitySettings:
     t.finish()
     if not (1 <= settings.writers <= 16 and 0 <= settings.readers <= 16):
         raise t.error("writers", "writers 1-16 and readers 0-16")
-    if not 5 <= settings.write_interval_ms <= 5000:
-        raise t.error("write_interval_ms", "must be between 5 and 5000")
+    for key in ("write_interval_ms", "read_interval_ms"):
+        if not 5 <= getattr(settings, key) <= 5000:
+            raise t.error(key, "must be between 5 and 5000")
     if not 1 <= settings.request_timeout_s <= 120:
         raise t.error("request_timeout_s", "must be between 1 and 120")
     if not 1 <= settings.proxy_latency_ms <= 5000:

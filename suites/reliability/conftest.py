@@ -1,0 +1,60 @@
+"""Fixtures of the reliability suite: the experiment context, and the guarantee that every fault
+test leaves the stack as it found it — both containers running, attached to the run's network,
+the application healthy on the same host port — or fails its teardown saying why."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from releasegate.config.profile import Profile
+from releasegate.measure.api import Api
+from releasegate.stack.model import StackInfo
+
+from .experiment import Context
+
+HEAL_WAIT_S = 90.0
+
+
+@pytest.fixture
+def ctx(healthy_stack: StackInfo, gate_profile: Profile, api: Api, db_dsn: str) -> Context:
+    return Context(gate_profile, gate_profile.section("reliability"), healthy_stack.base_url,
+                   dict(api.http.headers), healthy_stack.template_values(), db_dsn)
+
+
+def heal(client: Any, stack: StackInfo, profile: Profile, containers: dict[str, Any]) -> None:
+    """Undo whatever a fault left: unpause, reattach, start; then wait for health."""
+    aliases = {"db": [profile.db.name] if profile.db else [], "app": [profile.app.name]}
+    for role, container in containers.items():
+        container.reload()
+        if container.status == "paused":
+            container.unpause()
+        networks = container.attrs["NetworkSettings"].get("Networks") or {}
+        if stack.network and stack.network not in networks:
+            client.networks.get(stack.network).connect(container, aliases=aliases[role])
+        container.reload()
+        if container.status != "running":
+            container.start()
+    deadline = time.monotonic() + HEAL_WAIT_S
+    with httpx.Client(timeout=5.0) as http:
+        while time.monotonic() < deadline:
+            try:
+                if http.get(stack.base_url + profile.app.health_path).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+    raise RuntimeError(f"the stack did not answer 200 on {profile.app.health_path} within "
+                       f"{HEAL_WAIT_S:g} s of being healed after the fault")
+
+
+@pytest.fixture
+def healed(docker_client: Any, healthy_stack: StackInfo, gate_profile: Profile,
+           app_container: Any, db_container: Any) -> Iterator[None]:
+    """Teardown: the stack healthy again, or this test's criteria are in error."""
+    yield
+    heal(docker_client, healthy_stack, gate_profile, {"db": db_container, "app": app_container})
