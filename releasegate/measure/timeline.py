@@ -66,7 +66,7 @@ def render_svg(samples: Sequence[Sample], windows: Iterable[Window], *, title: s
         x = _x(t0 + second, t0, span)
         parts.append(f'<text x="{x:.1f}" y="{BOTTOM + 15}" text-anchor="middle">{second} s'
                      f'</text>')
-    parts.append(f'<text x="{WIDTH - RIGHT}" y="20" text-anchor="end">dots: latency (log) — '
+    parts.append(f'<text x="{LEFT}" y="33" fill="#555">dots: latency (log) — '
                  'blue write, green read, purple probe, red failed; bars: requests/s '
                  '(red: failed)</text></svg>')
     return "\n".join(parts)
