@@ -102,3 +102,12 @@ def database_env(profile: Profile, stack: StackInfo,
     where = f"services.{profile.app.name}.env"
     return {key: render(template, values, where=f"{where}.{key}")
             for key, template in profile.app.env.items() if "{db." in template}
+
+
+def network_gateway(client: Any, network: str) -> str:
+    """The run network's gateway: the host as the containers on that network reach it."""
+    for config in client.networks.get(network).attrs.get("IPAM", {}).get("Config") or []:
+        if config.get("Gateway"):
+            return str(config["Gateway"])
+    raise EnvironmentProblem(f"network {network} has no gateway address",
+                             hint="the engine's bridge driver is needed")
