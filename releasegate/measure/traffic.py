@@ -91,7 +91,7 @@ class Writer:
         self.http.close()
 
 
-def _get(http: httpx.Client, kind: str, path: str) -> Sample:
+def get(http: httpx.Client, path: str, kind: str = "read") -> Sample:
     started, clock = time.time(), time.monotonic()
     try:
         status: int | None = http.get(path).status_code
@@ -177,12 +177,12 @@ class Traffic:
         with httpx.Client(base_url=self.base_url, headers=dict(self.headers),
                           timeout=self.timeout_s) as http:
             for n, _ in enumerate(self._paced(self.read_interval_s)):
-                self._keep(_get(http, "read", self.reads[(index + n) % len(self.reads)]))
+                self._keep(get(http, self.reads[(index + n) % len(self.reads)]))
 
     def _probe_loop(self, path: str) -> None:
         with httpx.Client(base_url=self.base_url, timeout=self.timeout_s) as http:
             for _ in self._paced(PROBE_INTERVAL_S):
-                self._keep(_get(http, "probe", path))
+                self._keep(get(http, path, "probe"))
 
 
 # -- reading the ledger back -------------------------------------------------------------------

@@ -115,10 +115,12 @@ def wait_recovered(ctx: Context, ledger: WriteLedger, limit_s: float) -> float |
     return None
 
 
-def run(ctx: Context, name: str, fault: Callable[[], dict[str, Any]]) -> Outcome:
-    """Run ``fault`` (inject, hold, heal; returns notes) under traffic, as an experiment."""
+def run(ctx: Context, name: str, fault: Callable[[], dict[str, Any]],
+        ledger: WriteLedger | None = None) -> Outcome:
+    """Run ``fault`` (inject, hold, heal; returns notes) under traffic, as an experiment.
+    Writes the fault makes itself belong in ``ledger`` (made here when not given)."""
     settings = ctx.settings
-    out = Outcome(name, WriteLedger(name.replace(" ", "-")))
+    out = Outcome(name, ledger or new_ledger(name))
     out.before = steady_state(ctx, out.ledger)
     with Traffic(ctx.base_url, headers=ctx.headers, recipe=settings.writes, ledger=out.ledger,
                  values=ctx.values, reads=settings.reads, writers=settings.writers,
@@ -141,6 +143,10 @@ def run(ctx: Context, name: str, fault: Callable[[], dict[str, Any]]) -> Outcome
                              ctx.values),
         "SQL": read_back_sql(ctx.dsn, settings.writes, out.ledger.prefix)}
     return out
+
+
+def new_ledger(name: str) -> WriteLedger:
+    return WriteLedger(name.replace(" ", "-").replace(":", ""))
 
 
 def timeline(parts: Parts, out: Outcome, label: str) -> str:
