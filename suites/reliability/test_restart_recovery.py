@@ -60,7 +60,7 @@ def _wait_exited(container: Any, timeout: float = 10.0) -> None:
 
 
 @pytest.mark.criterion(CRITERION, LEDGER)
-@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.replace(" ", "-") for f in FAULTS])
 def test_recovers_from_restart_and_kill(
     fault: str, ctx: Context, app_container: Any, db_container: Any, healed: None,
     record: Recorder, request: pytest.FixtureRequest,
