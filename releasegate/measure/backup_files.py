@@ -204,15 +204,13 @@ def parse_time(text: str) -> float | None:
     return moment.timestamp()
 
 
-def flip_bytes(data: bytes, *, spans: int = 4, width: int = 64) -> bytes:
-    """The same artifact with ``spans`` runs of ``width`` bytes inverted, spread through its
-    second half (where table data is), so that no reader can take it for intact."""
-    if not data:
-        return data
+def flip_bytes(data: bytes, *, width: int = 64) -> bytes:
+    """The same artifact with its last ``width`` bytes inverted. A dump keeps its table of
+    contents first and its table data after it, so the damage lands in the last data block,
+    which is read only after every table was created: a restore that goes on after an error
+    leaves a half-restored database behind, one that stops at the first error leaves nothing.
+    (Damage in the table of contents would stop any restore before it began, proving nothing.)"""
     out = bytearray(data)
-    half = len(out) // 2
-    positions = {j for i in range(spans) for j in range(
-        half + half * i // spans, min(half + half * i // spans + width, len(out)))}
-    for j in positions:
+    for j in range(max(0, len(out) - width), len(out)):
         out[j] ^= 0xFF
     return bytes(out)

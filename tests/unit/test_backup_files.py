@@ -84,10 +84,11 @@ def test_manifest_times_are_iso_8601() -> None:
 
 
 @given(st.binary(min_size=1, max_size=4096))
-def test_flipping_changes_the_bytes_and_keeps_the_length(data: bytes) -> None:
+def test_flipping_changes_the_tail_and_keeps_the_length(data: bytes) -> None:
     flipped = flip_bytes(data)
     assert len(flipped) == len(data) and flipped != data
-    assert flip_bytes(flipped) == data  # inverting twice restores: the spans are fixed
+    assert flipped[:-64] == data[:-64]  # the table of contents at the front is intact
+    assert flip_bytes(flipped) == data
 
 
 def test_listing_names_table_data_and_the_creation_time() -> None:
