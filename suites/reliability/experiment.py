@@ -155,6 +155,10 @@ def timeline(parts: Parts, out: Outcome, label: str) -> str:
     return parts.record.attach(f"timeline-{out.ledger.prefix.strip('-')}.svg", svg)
 
 
+def ledger_violations(out: Outcome) -> list[str]:
+    return summarise(out.ledger, out.reads)[0]
+
+
 def record_ledger(parts: Parts, out: Outcome, attachment: str) -> None:
     """REL-NO-LOST-WRITES for this fault: the set check against both final reads."""
     violations, evidence = summarise(out.ledger, out.reads)
