@@ -137,12 +137,13 @@ def load_profile(
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}", hint="fix the syntax") from None
-    data = apply_overrides(data, list(overrides), file=file)
-    return parse_profile(data, file=file, today=today or date.today())
+    data, typed = apply_overrides(data, list(overrides), file=file)
+    return parse_profile(data, file=file, today=today or date.today(), overridden=typed)
 
 
-def parse_profile(data: dict[str, Any], *, file: Path, today: date) -> Profile:
-    root = Table(data, file=file)
+def parse_profile(data: dict[str, Any], *, file: Path, today: date,
+                  overridden: dict[str, str] | None = None) -> Profile:
+    root = Table(data, file=file, overridden=overridden)
     meta = root.table("profile", required=True)
     assert meta is not None
     name = meta.text("name")

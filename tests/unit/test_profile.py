@@ -234,3 +234,26 @@ def test_a_misspelt_probe_is_an_error(tmp_path: Path) -> None:
 def test_unknown_probe_keys_are_errors(tmp_path: Path) -> None:
     tail = '[probes.server_error]\npath = "/boom"\nmethdo = "POST"\n'
     assert "probes.server_error.methdo: unknown key" in error_of(write(tmp_path, tail=tail))
+
+
+# -- any application from its profile --------------------------------------------------------
+
+def _built(tmp_path: Path, tail: str = "") -> Path:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    text = MINIMAL.format(extra_app="", extra_threshold="").replace(
+        'image = "demo:1"\n',
+        'build = { context = ".", python = "3.11", args = { VERSION = "1.0" } }\n')
+    path = tmp_path / "p.toml"
+    path.write_text(text + tail)
+    return path
+
+
+def test_set_keeps_a_string_key_as_typed(tmp_path: Path) -> None:
+    profile = load_profile(_built(tmp_path), overrides=[
+        "services.app.build.python=3.10", "services.app.build.args.VERSION=2.10",
+        "stack.health_timeout_s=30"])
+    assert profile.app.build is not None
+    assert profile.app.build.python == "3.10"
+    assert profile.app.build.args["VERSION"] == "2.10"
+    assert profile.health_timeout_s == 30  # a number where the schema says number
+
