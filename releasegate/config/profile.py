@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from releasegate.config.flows import E2ESpec, parse_e2e
 from releasegate.config.overrides import apply_overrides
 from releasegate.config.reader import Table
 from releasegate.config.recipes import (
@@ -111,7 +112,7 @@ class Profile:
     login: LoginRecipe | None
     commands: dict[str, CommandSpec]
     probes: dict[str, dict[str, Any]]
-    e2e: dict[str, Any]
+    e2e: E2ESpec
     thresholds: dict[str, Threshold]
     """Every required criterion: the documented catalogue minus valid exclusions."""
     external: ExternalTarget | None
@@ -169,8 +170,7 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date,
     login = parse_login(root.table("login"))
     commands = parse_commands(root.table("commands"))
     probes = _probes(root.tables("probes"))
-    e2e_table = root.table("e2e")
-    e2e = dict(e2e_table.data) if e2e_table else {}
+    e2e = parse_e2e(root.table("e2e"), has_login=login is not None)
     alerts = parse_alerts(root.table("alerts"))
     external = _external(root.table("external"))
     sections = {name: parse(root.table(name) or Table({}, file=file, where=name))
