@@ -86,9 +86,9 @@ def test_database_is_the_profiles_postgresql(
 def _run(container: Any, profile: Profile, name: str, values: dict[str, str],
          checks: CheckList, outputs: dict[str, str]) -> str | None:
     result = run_profile_command(container, profile, name, values)
-    outputs[f"{name}-{len(outputs)}"] = result.output
+    outputs[f"{name}-{len(outputs)}"] = result.transcript()
     if checks.add(f"`{name}` exits 0", result.ok, "" if result.ok else result.describe()):
-        return result.output.strip()
+        return result.stdout.strip()
     return None
 
 
@@ -102,8 +102,8 @@ def test_migrations_apply_cleanly_and_idempotently(
         record.insufficient("FUNC-MIGRATIONS", f"the profile has no [commands] {missing}")
         return
     checks, outputs = CheckList(), {}
-    with scratch_database("migrations") as (dsn, app_url):
-        values = {**stack.template_values(), "scratch.url": app_url}
+    with scratch_database("migrations") as (dsn, scratch):
+        values = {**stack.template_values(), **scratch}
         try:
             first = _run(app_container, gate_profile, "migrate", values, checks, outputs)
             with psycopg.connect(dsn) as conn:

@@ -18,7 +18,7 @@ def _uid_of(user: str, container: Any) -> int | None:
     if name.isdigit():
         return int(name)
     result = run_in_container(container, ["id", "-u", name])
-    return int(result.output.strip()) if result.ok and result.output.strip().isdigit() else None
+    return int(result.stdout.strip()) if result.ok and result.stdout.strip().isdigit() else None
 
 
 @pytest.mark.criterion("SEC-NONROOT")
@@ -29,7 +29,7 @@ def test_runs_as_non_root(app_container: Any, record: Recorder) -> None:
     checks.add("image/container USER is set to a non-root user", bool(configured) and uid != 0,
                f"USER={configured or '(unset → root)'}, uid {uid}")
     status = run_in_container(app_container, ["cat", "/proc/1/status"])
-    uids = [line.split()[1:] for line in status.output.splitlines() if line.startswith("Uid:")]
+    uids = [line.split()[1:] for line in status.stdout.splitlines() if line.startswith("Uid:")]
     real_uids = [int(u) for u in uids[0]] if uids else []
     checks.add("PID 1 runs with non-zero real, effective, saved and filesystem uids",
                bool(real_uids) and all(u != 0 for u in real_uids),
