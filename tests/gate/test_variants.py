@@ -31,7 +31,7 @@ def test_clean_reference_application_passes_deploy_and_e2e(run_gate: Any) -> Non
     failed = {r["id"]: r["reasons"] for r in result.summary["criteria"]
               if r["verdict"] != "pass"}
     assert result.exit_code == 0, failed
-    assert result.summary["release"]["verdict"] == "ready"
+    assert result.summary["release"]["verdict"] == "scope_passed"
     assert result.summary["run"]["partial"] is True
     assert not leftover_objects(result.run_id())
 
@@ -41,7 +41,7 @@ def test_broken_variant_turns_the_gate_red(run_gate: Any, name: str) -> None:
     spec = variant(name)
     result = run_gate("--set", f"services.app.build.args.VARIANT={name}", *FOCUS[name])
     assert result.exit_code == 2, result.output[-3000:]
-    assert result.summary["release"]["verdict"] == "not_ready"
+    assert result.summary["release"]["verdict"] == "scope_failed"
     # A variant names every criterion it should break; the reference profile may not require
     # all of them yet, but each one it does judge must be red, and at least one must be judged.
     judged = {r["id"]: r["verdict"] for r in result.summary["criteria"]}
