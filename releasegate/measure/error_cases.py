@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,9 +83,22 @@ class Document:
             node, depth = target, depth + 1
         return node
 
-    def operations(self) -> list[Operation]:
+    @property
+    def declares_security(self) -> bool:
+        """Whether the document says anything about authentication at all."""
+        paths = self.data.get("paths") or {}
+        return bool(self.data.get("security") or (self.data.get("components") or {}).get(
+            "securitySchemes") or any(isinstance(spec, Mapping) and "security" in spec
+                                      for item in paths.values() if isinstance(item, Mapping)
+                                      for spec in item.values()))
+
+    def operations(self, *, presume_protected: bool = False,
+                   public: Collection[str] = ()) -> list[Operation]:
+        """Every documented operation. A document silent on security, for an application with
+        a login (``presume_protected``), is taken to protect all but the ``public`` paths."""
         schemes = self.data.get("components", {}).get("securitySchemes") or {}
         default = self.data.get("security")
+        presumed = presume_protected and not self.declares_security
         found: list[Operation] = []
         for template, item in (self.data.get("paths") or {}).items():
             item = self.resolve(item)
@@ -100,8 +113,9 @@ class Document:
                     p for p in map(self.resolve, shared) if (p.get("in"), p.get("name")) not in own]
                 requirements = spec.get("security", default) or []
                 # An empty requirement ({}) means the operation may also be called anonymously.
-                protected = bool(requirements) and all(requirements)
-                first = requirements[0] if protected else {}
+                declared = bool(requirements) and all(requirements)
+                protected = declared or (presumed and str(template) not in public)
+                first = requirements[0] if declared else {}
                 found.append(Operation(method.upper(), str(template), spec, protected,
                                        tuple(schemes.get(n) or {} for n in first)))
         return found
@@ -161,8 +175,11 @@ def _wrong_query_value(schema: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _bad_credential(op: Operation) -> tuple[dict[str, str], dict[str, str]]:
-    """(headers, query params) carrying a credential that is not one, in the scheme's place."""
+def _bad_credential(op: Operation, session: tuple[str, str]) -> tuple[dict[str, str],
+                                                                      dict[str, str]]:
+    """(headers, query params) carrying a credential that is not one, in the place the
+    operation's scheme names — or, where the document names none, where the profile's login
+    ``session`` (header, scheme) puts the token."""
     for scheme in op.security:
         kind = str(scheme.get("type", "")).lower()
         if kind == "apikey":
@@ -175,7 +192,10 @@ def _bad_credential(op: Operation) -> tuple[dict[str, str], dict[str, str]]:
         if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
             token = base64.b64encode(f"releasegate:{BAD_CREDENTIAL}".encode()).decode()
             return {"Authorization": f"Basic {token}"}, {}
-    return {"Authorization": f"Bearer {BAD_CREDENTIAL}"}, {}
+        if kind in ("http", "oauth2", "openidconnect"):
+            return {"Authorization": f"Bearer {BAD_CREDENTIAL}"}, {}
+    header, prefix = session
+    return {header: f"{prefix} {BAD_CREDENTIAL}".strip()}, {}
 
 
 def _body_cases(doc: Document, op: Operation, path: str, expected: tuple[int, ...]) -> list[Case]:
@@ -208,12 +228,14 @@ def _body_cases(doc: Document, op: Operation, path: str, expected: tuple[int, ..
     return []
 
 
-def plan(data: Mapping[str, Any], *, marker: str,
-         probe: Mapping[str, Any] | None = None) -> list[Case]:
+def plan(data: Mapping[str, Any], *, marker: str, probe: Mapping[str, Any] | None = None,
+         session: tuple[str, str] | None = None, public: Collection[str] = ()) -> list[Case]:
     """Every case for every documented operation, in document order, then the unknown route and
-    the profile's server-error probe."""
+    the profile's server-error probe. ``session`` is the (header, scheme) of the profile's
+    login, if it has one; ``public`` are the paths it knows need none (health, login, …)."""
     doc = Document(data)
-    ops = doc.operations()
+    ops = doc.operations(presume_protected=session is not None, public=public)
+    fallback = session or ("Authorization", "Bearer")
     cases: list[Case] = []
     for op in ops:
         path = concrete_path(doc, op, marker)
@@ -222,7 +244,7 @@ def plan(data: Mapping[str, Any], *, marker: str,
         # right an answer to bad input as "the input is bad".
         malformed = (*MALFORMED, 404) if has_object else MALFORMED
         if op.protected:
-            headers, params = _bad_credential(op)
+            headers, params = _bad_credential(op, fallback)
             cases.append(Case("no credentials", op.name, op.method, path, (401,), auth="none"))
             cases.append(Case("bad credentials", op.name, op.method, path, (401,), auth="bad",
                               headers=headers, params=params))

@@ -59,8 +59,12 @@ def test_errors_are_structured_and_logged(
                             "every documented operation")
         return
     marker = uuid.uuid4().hex[:8]
-    cases = error_cases.plan(document, marker=marker,
-                             probe=gate_profile.probes.get("server_error"))
+    login = gate_profile.login
+    app = gate_profile.app
+    cases = error_cases.plan(
+        document, marker=marker, probe=gate_profile.probes.get("server_error"),
+        session=(login.header, login.scheme) if login else None,
+        public={app.health_path, app.liveness_path, app.openapi_path, login.path if login else ""})
     if len(cases) > MAX_CASES:
         record.insufficient("FUNC-ERROR-HANDLING", f"the document needs {len(cases)} error "
                             f"cases, more than the {MAX_CASES} one run may send")

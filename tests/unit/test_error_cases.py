@@ -134,3 +134,20 @@ def test_the_status_class_is_checked(status: int, ok: bool) -> None:
 def test_a_document_without_operations_plans_nothing_per_operation() -> None:
     assert Document({"paths": {}}).operations() == []
     assert [c.kind for c in plan({"paths": {}}, marker="m")] == ["unknown route"]
+
+
+SILENT = {"paths": {"/health": {"get": {}}, "/login": {"post": {}},
+                    "/items": {"get": {}, "post": {}}, "/items/{id}": {"get": {}}}}
+
+
+def test_a_document_silent_on_security_is_presumed_protected_where_the_app_has_a_login() -> None:
+    cases = plan(SILENT, marker="m", session=("X-Auth", ""), public={"/health", "/login"})
+    none = by_kind(cases, "no credentials")
+    assert set(none) == {"GET /items", "POST /items", "GET /items/{id}"}
+    # The bad credential goes where the profile's login puts the token.
+    assert by_kind(cases, "bad credentials")["GET /items"].headers == {
+        "X-Auth": "releasegate-not-a-credential"}
+    # Without a login nothing is presumed; a document that speaks about security is believed.
+    assert not by_kind(plan(SILENT, marker="m"), "no credentials")
+    assert set(by_kind(plan(DOC, marker="m", session=("X-Auth", "")), "no credentials")) == set(
+        by_kind(plan(DOC, marker="m"), "no credentials"))
