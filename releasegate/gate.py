@@ -125,7 +125,7 @@ def _with_external(profile: Profile, options: RunOptions) -> Profile:
         dsn=options.dsn or base.dsn,
         app_container=options.containers.get("app", base.app_container),
         db_container=options.containers.get("db", base.db_container),
-        app_db_host=base.app_db_host,
+        app_db_host=base.app_db_host, allow_disruption=base.allow_disruption,
     )
     return dataclasses.replace(profile, provider="external", external=target)
 
