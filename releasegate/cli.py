@@ -71,6 +71,19 @@ def _parser() -> argparse.ArgumentParser:
     images = sub.add_parser("images", help="provision every image a profile needs, ahead")
     images.add_argument("--profile", type=Path, default=None)
 
+    check = sub.add_parser("selfcheck", help="run every broken variant of the application "
+                           "through the gate that should catch it: the detection matrix")
+    check.add_argument("--profile", type=Path, default=None)
+    check.add_argument("--variants", type=Path, default=None,
+                       help="the variants folder (default: variants/ in the app's build context)")
+    check.add_argument("--only", action="append", default=[], metavar="NAME",
+                       help="only this variant (repeatable)")
+    check.add_argument("--fast", action="store_true",
+                       help="only the variants marked fast (the subset `make test` runs)")
+    check.add_argument("--index", action="store_true",
+                       help="write the catalogue's index (variants/README.md) and stop")
+    check.add_argument("--reports-dir", type=Path, default=Path("reports"))
+
     init = sub.add_parser("init", help="write a commented starter profile for an application")
     init.add_argument("--openapi", required=True, metavar="URL_OR_FILE",
                       help="the application's OpenAPI document (a running app's URL, or a file)")
@@ -217,6 +230,40 @@ def cmd_images(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_selfcheck(args: argparse.Namespace) -> int:
+    from releasegate.config.profile import load_profile
+    from releasegate.report.html import generate_html
+    from releasegate.selfcheck.catalogue import load_catalogue, render_index
+    from releasegate.selfcheck.matrix import run_matrix
+    from releasegate.selfcheck.report import headline, write_selfcheck
+
+    profile_path = args.profile or default_profile()
+    profile = load_profile(profile_path)
+    folder = args.variants or (profile.app.build.context / "variants" if profile.app.build
+                               else None)
+    if folder is None:
+        raise ConfigError(f"{profile_path}: the app is not built from a context, so it has no "
+                          "variants folder", hint="pass --variants DIR")
+    variants = load_catalogue(folder)
+    if args.index:
+        path = folder / "README.md"
+        path.write_text(render_index(variants), encoding="utf-8")
+        say(f"wrote {path} ({len(variants)} variants)")
+        return 0
+    unknown = sorted(set(args.only) - {v.name for v in variants})
+    if unknown:
+        raise ConfigError(f"unknown variant(s) {unknown}",
+                          hint=f"known: {', '.join(v.name for v in variants)}")
+    chosen = [v for v in variants if (not args.only or v.name in args.only)
+              and (v.fast or not args.fast)]
+    _usable_reports_dir(args.reports_dir)
+    matrix = run_matrix(profile_path, chosen, args.reports_dir / "selfcheck", say)
+    written = write_selfcheck(matrix, args.reports_dir)
+    generate_html(args.reports_dir / "selfcheck", say, report_name=headline(matrix))
+    say(f"{headline(matrix)}; see {written['md']}")
+    return 0 if matrix.passed else 2
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from releasegate.config.starter_profile import write_starter
 
@@ -227,7 +274,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "report": cmd_report, "clean": cmd_clean, "images": cmd_images,
-            "init": cmd_init}
+            "init": cmd_init, "selfcheck": cmd_selfcheck}
 
 
 def main(argv: list[str] | None = None) -> int:
