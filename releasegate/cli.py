@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", "-n", default="0",
                      help="pytest-xdist workers sharing the one stack (0 = in process)")
     run.add_argument("--no-html", action="store_true", help="skip the Allure HTML report")
+    run.add_argument("--baseline", type=Path, default=None, metavar="SUMMARY_JSON",
+                     help="compare with this run's summary.json (a release tag's, say) instead "
+                          "of the previous run")
+    run.add_argument("--regression-share", type=float, default=0.2, metavar="SHARE",
+                     help="flag a measured value worse than the baseline by more than this "
+                          "share, even under its limit (default 0.2)")
     run.add_argument("--durations", choices=DURATIONS, default="ci",
                      help="how long load, soak, stress, fuzzing and injection run: each suite's "
                           "profile section says what `ci` (default) and `release` mean")
@@ -137,6 +143,9 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     if args.no_html:
         pytest_args.append("--no-html")
     pytest_args.append(f"--rg-durations={args.durations}")
+    pytest_args.append(f"--regression-share={args.regression_share}")
+    if args.baseline:
+        pytest_args.append(f"--baseline={args.baseline}")
     if str(args.workers) != "0":
         pytest_args += ["-p", "xdist.plugin", "-n", str(args.workers)]
     return pytest_args + [str(a) for a in args.pytest_args]
@@ -149,9 +158,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         external_url=args.external, dsn=args.dsn,
         containers=dict(c.split("=", 1) for c in args.container if "=" in c),
         html=not args.no_html, suites=args.suite, durations=args.durations,
+        baseline=args.baseline, regression_share=args.regression_share,
     )
     options.load_profile()  # a broken profile fails here, in a second, before any container
     _usable_reports_dir(args.reports_dir)
+    if args.baseline is not None:
+        from releasegate.report.history import load_baseline
+
+        load_baseline(args.baseline)
     pytest_args = pytest_arguments(args)
 
     import pytest
