@@ -90,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="write the catalogue's index (variants/README.md) and stop")
     check.add_argument("--reports-dir", type=Path, default=Path("reports"))
 
+    repeat = sub.add_parser("repeat", help="run the same gate N times: the verdicts must agree; "
+                            "the spread of every measured value is reported")
+    repeat.add_argument("--runs", type=int, default=5)
+    repeat.add_argument("--reports-dir", type=Path, default=Path("reports"))
+    repeat.add_argument("run_args", nargs="*",
+                        help="`releasegate run` arguments, after --: --profile, --suite, …")
+
     init = sub.add_parser("init", help="write a commented starter profile for an application")
     init.add_argument("--openapi", required=True, metavar="URL_OR_FILE",
                       help="the application's OpenAPI document (a running app's URL, or a file)")
@@ -278,6 +285,22 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     return 0 if matrix.passed else 2
 
 
+def cmd_repeat(args: argparse.Namespace) -> int:
+    from releasegate.selfcheck.repeat import run_repeatedly, write_repeatability
+
+    if args.runs < 2:
+        raise ConfigError(f"--runs {args.runs}: repeatability needs at least 2 runs",
+                          hint="use --runs 5 or more")
+    _usable_reports_dir(args.reports_dir)
+    result = run_repeatedly(args.runs, args.run_args, args.reports_dir, say)
+    path = write_repeatability(result, args.reports_dir)
+    unstable = sorted(cid for cid, s in result.spreads.items() if s.unstable)
+    say(f"{'the same verdicts in every run' if result.verdicts_agree else 'VERDICTS DIFFER'} "
+        f"over {args.runs} runs" + (f"; unstable: {', '.join(unstable)}" if unstable else "")
+        + f"; see {path}")
+    return 0 if result.verdicts_agree else 2
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from releasegate.config.starter_profile import write_starter
 
@@ -288,7 +311,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "report": cmd_report, "clean": cmd_clean, "images": cmd_images,
-            "init": cmd_init, "selfcheck": cmd_selfcheck}
+            "init": cmd_init, "selfcheck": cmd_selfcheck, "repeat": cmd_repeat}
 
 
 def main(argv: list[str] | None = None) -> int:
