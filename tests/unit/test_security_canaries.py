@@ -141,3 +141,33 @@ def test_log_files_and_their_rotations_are_read_from_the_container() -> None:
     assert why_not == "" and [w for w, _ in found] == ["log file /srv/logs/app.log",
                                                        "log file /srv/logs/app.log.1"]
     assert log_files(container, None) == ([], "the profile names no log file")
+
+
+def test_pii_requests_are_rendered_sent_and_checked_against_their_plan() -> None:
+    import json
+
+    import httpx
+
+    from releasegate.config.sections.security_checks import PiiRequest
+    from releasegate.measure.api import Api
+    from releasegate.measure.security.pii import send
+
+    seen: list[tuple[str, str, bytes]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.url.path, request.content))
+        return httpx.Response(201 if request.url.path == "/people" else 422)
+
+    client = Api("http://app")
+    client.http = httpx.Client(base_url="http://app", transport=httpx.MockTransport(answer))
+    pii = make_pii("r1")
+    values = {f"pii.{k}": v for k, v in pii.items()} | {"run.id": "r1"}
+    requests = (
+        PiiRequest("POST", "/people", {"phone": "{pii.phone}", "tags": ["{run.id}"]}, expect=201),
+        PiiRequest("POST", "/login", {"user": "{pii.email}"}, auth=False, form=True),
+    )
+    sent = send(requests, values, api=None, anon=client, canaries=pii_canaries(pii))
+    assert json.loads(seen[0][2]) == {"phone": pii["phone"], "tags": ["r1"]}
+    assert seen[1][2].decode() == f"user={pii['email'].replace('@', '%40')}"
+    assert [(s.request, s.status, s.as_planned) for s in sent] == [
+        ("POST /people", 201, True), ("POST /login", 422, False)]
