@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from releasegate.config.profile import Profile
-from releasegate.errors import ConfigError
 from releasegate.evidence.findings import OWASP_API_2023, Finding, triage
-from releasegate.measure.api import Api, LoginFailed, login
+from releasegate.measure.api import Api
 from releasegate.measure.recorder import Recorder
 from releasegate.measure.security import sources
 from releasegate.measure.security.canaries import (
@@ -56,8 +55,9 @@ def test_personal_data_and_secrets_stay_out_of_logs(
     pii_only = pii_canaries(pii)
     canaries = combined(pii_only, secret_canaries(healthy_stack.secrets))
     values = {**healthy_stack.template_values(), **{f"pii.{k}": v for k, v in pii.items()}}
-    api, login_note = (_logged_in(healthy_stack, gate_profile) if any(r.auth for r in requests)
-                       else (None, ""))
+    api, login_note = (sources.try_login(healthy_stack.base_url, gate_profile,
+                                         healthy_stack.secrets)
+                       if any(r.auth for r in requests) else (None, ""))
     with stopwatch() as watch:
         try:
             sent = send(requests, values, api=api, anon=anon, canaries=pii_only)
@@ -96,13 +96,3 @@ def test_personal_data_and_secrets_stay_out_of_logs(
                   "notes": [why_not] if why_not else [], "canaries": canaries.labels(),
                   "seconds": watch.seconds})
 
-
-def _logged_in(stack: StackInfo, profile: Profile) -> tuple[Api | None, str]:
-    """A logged-in client, or the reason there is none (requests that need it then go out
-    anonymously and will not be as planned)."""
-    try:
-        return login(stack.base_url, profile.login, stack.secrets), ""
-    except LoginFailed as exc:
-        return None, f"the profile's login failed: {exc}"
-    except ConfigError as exc:
-        return None, f"no login: {exc.one_line()}"

@@ -143,15 +143,21 @@ def _start(client: Any, stack: StackInfo, profile: Profile, label: str, variable
 
 @pytest.mark.criterion(CID)
 def test_no_secret_in_logs_responses_or_reports(
-    stack: StackInfo, gate_profile: Profile, app_container: Any, docker_client: Any,
-    api: Api, anon: Api, record: Recorder, request: pytest.FixtureRequest,
+    healthy_stack: StackInfo, gate_profile: Profile, app_container: Any, docker_client: Any,
+    anon: Api, record: Recorder, request: pytest.FixtureRequest,
 ) -> None:
+    stack = healthy_stack
     canaries = _canaries(stack, record, "runtime")
     if canaries is None:
         return
+    api, login_note = sources.try_login(stack.base_url, gate_profile, stack.secrets)
     with stopwatch() as watch:
-        texts, notes = runtime_texts(stack, gate_profile, app_container, docker_client, api,
-                                     anon, record)
+        try:
+            texts, notes = runtime_texts(stack, gate_profile, app_container, docker_client, api,
+                                         anon, record)
+        finally:
+            if api is not None:
+                api.close()
         hits = [hit for where, data in texts for hit in canaries.find(data, where)]
     announce(request.config, f"security: secrets in {len(texts)} logs, files and responses "
              f"took {watch.seconds:.1f} s")
@@ -162,12 +168,14 @@ def test_no_secret_in_logs_responses_or_reports(
                     examined=len(texts), what="log, file or response", scope="runtime",
                     source="container logs, the app's log files, its responses and the "
                            "run's evidence files, searched for the run's secrets",
-                    evidence={"searched": [where for where, _ in texts], "notes": notes,
+                    evidence={"searched": [where for where, _ in texts][:300],
+                              "notes": [*notes, *([login_note] if login_note else [])],
                               "canaries": canaries.labels(), "seconds": watch.seconds})
 
 
 def runtime_texts(stack: StackInfo, profile: Profile, app_container: Any, docker_client: Any,
-                  api: Api, anon: Api, record: Recorder) -> tuple[list[sources.Text], list[str]]:
+                  api: Api | None, anon: Api, record: Recorder
+                  ) -> tuple[list[sources.Text], list[str]]:
     """Every run-time place a canary must not reach, as (where, content)."""
     containers = {"app": app_container}
     if stack.db_container:

@@ -171,3 +171,12 @@ def test_pii_requests_are_rendered_sent_and_checked_against_their_plan() -> None
     assert seen[1][2].decode() == f"user={pii['email'].replace('@', '%40')}"
     assert [(s.request, s.status, s.as_planned) for s in sent] == [
         ("POST /people", 201, True), ("POST /login", 422, False)]
+
+
+def test_without_a_login_the_checks_still_look_and_say_why(tmp_path: Any) -> None:
+    from releasegate.config.profile import load_profile
+    from releasegate.measure.security.sources import try_login
+    from tests.unit.test_profile import write
+
+    client, why = try_login("http://127.0.0.1:9", load_profile(write(tmp_path)), {})
+    assert client is None and why.startswith("no login: the profile has no [login] recipe")

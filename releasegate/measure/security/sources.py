@@ -14,7 +14,9 @@ from typing import Any
 
 import httpx
 
-from releasegate.measure.api import Api
+from releasegate.config.profile import Profile
+from releasegate.errors import ConfigError
+from releasegate.measure.api import Api, LoginFailed, login
 
 Text = tuple[str, bytes]
 MAX_GET_OPERATIONS = 60
@@ -63,10 +65,11 @@ def get_operations(document: Any) -> list[str]:
                   if isinstance(ops, dict) and "get" in ops and "{" not in p)
 
 
-def responses(api: Api, anon: Api, openapi_path: str, extra_paths: list[str]
+def responses(api: Api | None, anon: Api, openapi_path: str, extra_paths: list[str]
               ) -> Iterator[tuple[str, int, bytes]]:
-    """(request, status, headers and body) for the documented parameterless GETs (logged in),
-    the same first one anonymously (401), and an unknown route (404)."""
+    """(request, status, headers and body) for the documented parameterless GETs (logged in
+    when a login is available), the same first one anonymously, and an unknown route (404)."""
+    api = api or anon
     document: Any = None
     answer = api.get(openapi_path)
     yield _seen("GET", openapi_path, answer)
@@ -82,6 +85,18 @@ def responses(api: Api, anon: Api, openapi_path: str, extra_paths: list[str]
         yield _seen("GET (anonymous)", paths[0], anon.get(paths[0]))
     unknown = f"/releasegate-no-such-route-{secrets.token_hex(4)}"
     yield _seen("GET", unknown, api.get(unknown))
+
+
+def try_login(base_url: str, profile: Profile, run_secrets: dict[str, str]
+              ) -> tuple[Api | None, str]:
+    """A logged-in client, or None and why: checks that can look without a login still do,
+    and say what they could not see."""
+    try:
+        return login(base_url, profile.login, run_secrets), ""
+    except LoginFailed as exc:
+        return None, f"the profile's login failed: {exc}"
+    except ConfigError as exc:
+        return None, f"no login: {exc.one_line()}"
 
 
 def _seen(method: str, path: str, response: httpx.Response) -> tuple[str, int, bytes]:
