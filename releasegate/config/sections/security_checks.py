@@ -34,7 +34,7 @@ class DepsSettings:
     pip_audit: str = "auto"
     """``auto``: pip-audit --strict first, the offline matcher when its service does not
     answer; ``never``: the offline matcher only."""
-    pip_audit_timeout_s: float = 60.0
+    pip_audit_timeout_s: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def parse_deps(t: Table | None) -> DepsSettings:
         lock_file=(base / lock).resolve() if lock else None,
         python=t.text("python", "python3"),
         pip_audit=t.choice("pip_audit", PIP_AUDIT_MODES, "auto"),
-        pip_audit_timeout_s=_positive(t, "pip_audit_timeout_s", 60.0),
+        pip_audit_timeout_s=_positive(t, "pip_audit_timeout_s", 20.0),
     )
     t.finish()
     if settings.versions_from == "lock_file" and settings.lock_file is None:

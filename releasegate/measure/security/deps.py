@@ -117,7 +117,7 @@ def _pip_audit(shipped: ShippedVersions, timeout_s: float, notes: list[str]) -> 
         try:
             run = run_tool([sys.executable, "-m", "pip_audit", "-r", pins.name, "--no-deps",
                             "--disable-pip", "--strict", "-f", "json", "--progress-spinner",
-                            "off", "--timeout", str(int(timeout_s))], timeout_s=timeout_s * 3)
+                            "off", "--timeout", str(int(timeout_s))], timeout_s=timeout_s * 2)
         except ToolFailed as exc:
             notes.append(f"pip-audit could not run ({exc}); the offline database answered")
             return None
