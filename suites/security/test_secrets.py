@@ -8,7 +8,9 @@ to start in production mode without each required secret, or with a well-known d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from releasegate.evidence.findings import OWASP_API_2023, Finding, triage
 from releasegate.measure.api import Api
 from releasegate.measure.recorder import Recorder
 from releasegate.measure.security import sources
-from releasegate.measure.security.canaries import Canaries, Hit, secret_canaries
+from releasegate.measure.security.canaries import Canaries, Hit, leak_findings, secret_canaries
 from releasegate.measure.security.hardening import env_secret_findings
 from releasegate.measure.security.image_scan import scan_image_metadata, scan_saved_image
 from releasegate.measure.security.refusal import (
@@ -35,11 +37,11 @@ CID = "SEC-SECRETS-ENV"
 EXPOSURE = OWASP_API_2023["API8"]
 
 
-def canary_findings(hits: list[Hit], *, rule: str, reproduction: str) -> list[Finding]:
-    return [Finding(tool="releasegate-canary", rule=rule, severity="critical", criterion=CID,
-                    title=f"the run's {hit.label} appears in {hit.where}", location=hit.where,
-                    evidence=hit.excerpt, reproduction=reproduction, owasp=EXPOSURE)
-            for hit in hits]
+def canary_findings(hits: list[Hit], *, rule: str,
+                    reproduce: str | Callable[[str], str]) -> list[Finding]:
+    look = reproduce if callable(reproduce) else (lambda _: str(reproduce))
+    return leak_findings(hits, criterion=CID, rule=rule, severity="critical", reproduce=look,
+                         owasp=lambda _: EXPOSURE)
 
 
 def _canaries(stack: StackInfo, record: Recorder, scope: str) -> Canaries | None:
@@ -74,7 +76,7 @@ def test_no_secret_in_the_image(stack: StackInfo, gate_profile: Profile, app_con
                  f"{layers.files} files, {layers.bytes / 1e6:.0f} MB) took {watch.seconds:.1f} s")
         findings += canary_findings(
             layers.hits + meta_hits, rule="canary-secret-in-image",
-            reproduction=f"docker save {tag} | tar -xO | grep -a <the value of the named secret>")
+            reproduce=f"docker save {tag} | tar -xO | grep -a '<the planted value>'")
         examined += layers.files + meta_items
         evidence.update({"layers": layers.layers, "files": layers.files,
                          "bytes": layers.bytes, "canaries": canaries.labels(),
@@ -118,7 +120,7 @@ def test_app_refuses_missing_or_default_secrets(
             findings += canary_findings(canaries.find(attempt.logs, f"log of a start with "
                                                       f"{label}"),
                                         rule="canary-secret-in-log",
-                                        reproduction="docker logs <the refused container>")
+                                        reproduce="docker logs <the refused container>")
             attempts.append({"change": label, "outcome": attempt.outcome,
                              "refused": finding is None})
     announce(request.config, f"security: {len(plans)} refused starts took "
@@ -161,8 +163,12 @@ def test_no_secret_in_logs_responses_or_reports(
         hits = [hit for where, data in texts for hit in canaries.find(data, where)]
     announce(request.config, f"security: secrets in {len(texts)} logs, files and responses "
              f"took {watch.seconds:.1f} s")
-    findings = canary_findings(hits, rule="canary-secret-exposed",
-                               reproduction="search the named source for the secret's value")
+    names = {"app": app_container.name}
+    if stack.db_container:
+        names["db"] = docker_client.containers.get(stack.db_container).name
+    findings = canary_findings(hits, rule="canary-secret-exposed", reproduce=partial(
+        sources.how_to_look, containers=names, base_url=stack.base_url,
+        evidence_dir=record.store.directory))
     record.findings(CID, triage(findings, gate_profile.section("security").waivers,
                                 date.today()),
                     examined=len(texts), what="log, file or response", scope="runtime",

@@ -180,3 +180,35 @@ def test_without_a_login_the_checks_still_look_and_say_why(tmp_path: Any) -> Non
 
     client, why = try_login("http://127.0.0.1:9", load_profile(write(tmp_path)), {})
     assert client is None and why.startswith("no login: the profile has no [login] recipe")
+
+
+def test_one_finding_per_place_names_every_canary_found_there() -> None:
+    from releasegate.measure.security.canaries import leak_findings
+
+    pii = make_pii("r2")
+    canaries = pii_canaries(pii)
+    hits = canaries.find(f"renter {pii['phone']} {pii['email']}", "app container log")
+    hits += canaries.find(f"bad input {pii['email']}", "error body of POST /people (422)")
+    found = leak_findings(hits, criterion="SEC-LOG-NO-SENSITIVE", rule="canary-in-logs",
+                          severity="high", reproduce=lambda where: f"look at {where}",
+                          owasp=lambda where: "API3" if where.startswith("error") else "")
+    assert [(f.location, f.owasp) for f in found] == [
+        ("app container log", ""), ("error body of POST /people (422)", "API3")]
+    assert found[0].title == ("the canaries pii:email, pii:phone appear in app container log")
+    assert pii["email"] not in found[0].evidence
+
+
+def test_how_to_look_at_each_kind_of_place() -> None:
+    from functools import partial
+    from pathlib import Path
+
+    from releasegate.measure.security.sources import how_to_look
+
+    look = partial(how_to_look, containers={"app": "rg-app", "db": "rg-db"},
+                   base_url="http://127.0.0.1:8", evidence_dir=Path("/r/m"))
+    assert look("db container log").startswith("docker logs rg-db ")
+    assert look("log file /app/logs/a.log").startswith(
+        "docker exec rg-app grep -F '<the planted value>' /app/logs/a.log")
+    assert look("response to GET (anonymous) /x (401)").startswith(
+        "curl -si -X GET 'http://127.0.0.1:8/x'")
+    assert look("report file attachments/a.json").endswith("/r/m/attachments/a.json")

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO
 from urllib.parse import quote
+
+from releasegate.evidence.findings import Finding
 
 MIN_LENGTH = 6
 """Shorter values would match ordinary text (the same floor as the report redactor)."""
@@ -133,3 +135,24 @@ def combined(*groups: Canaries) -> Canaries:
 def search_texts(canaries: Canaries, texts: Iterable[tuple[str, str]]) -> list[Hit]:
     """Hits over (where, text) pairs."""
     return [hit for where, text in texts for hit in canaries.find(text, where)]
+
+
+def leak_findings(hits: Iterable[Hit], *, criterion: str, rule: str, severity: str,
+                  reproduce: Callable[[str], str],
+                  owasp: Callable[[str], str] = lambda _: "") -> list[Finding]:
+    """One finding per place, naming every canary found there (one leak of three values in
+    one log line is one place to fix, and de-duplication must not hide the other two)."""
+    places: dict[str, list[Hit]] = {}
+    for hit in hits:
+        places.setdefault(hit.where, []).append(hit)
+    findings = []
+    for where, found in places.items():
+        labels = sorted({h.label for h in found})
+        what = f"the canary {labels[0]} appears" if len(labels) == 1 else (
+            f"the canaries {', '.join(labels)} appear")
+        findings.append(Finding(
+            tool="releasegate-canary", rule=rule, severity=severity, criterion=criterion,
+            title=f"{what} in {where}", location=where,
+            evidence=" … ".join(dict.fromkeys(h.excerpt for h in found))[:600],
+            reproduction=reproduce(where), owasp=owasp(where)))
+    return findings

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import secrets
 import tarfile
 from collections.abc import Iterator
@@ -102,3 +103,24 @@ def try_login(base_url: str, profile: Profile, run_secrets: dict[str, str]
 def _seen(method: str, path: str, response: httpx.Response) -> tuple[str, int, bytes]:
     headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
     return f"{method} {path}", response.status_code, headers.encode() + b"\n\n" + response.content
+
+
+_PLANTED = "<the planted value>"
+_REQUEST = re.compile(r"^(?:error body of|response to) (\S+)(?: \(anonymous\))? (\S+) \(\d+\)$")
+
+
+def how_to_look(where: str, *, containers: dict[str, str], base_url: str,
+                evidence_dir: Path | None = None) -> str:
+    """A shell command that shows the place a canary was found (its value stays out of the
+    report: the secrets are in the run's stack file, the personal data is made per run)."""
+    role = where.removesuffix(" container log")
+    if role != where and role in containers:
+        return f"docker logs {containers[role]} 2>&1 | grep -F '{_PLANTED}'"
+    if where.startswith("log file ") and "app" in containers:
+        return f"docker exec {containers['app']} grep -F '{_PLANTED}' {where[9:]}"
+    if match := _REQUEST.match(where):
+        method, path = match.groups()
+        return f"curl -si -X {method} '{base_url}{path}' | grep -F '{_PLANTED}'"
+    if where.startswith("report file ") and evidence_dir is not None:
+        return f"grep -F '{_PLANTED}' {evidence_dir / where[12:]}"
+    return f"search {where} for {_PLANTED}"
