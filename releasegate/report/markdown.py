@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from releasegate.evidence.findings import dedupe, findings_in, findings_table
 from releasegate.report.files import write_atomic
 from releasegate.report.formatting import (
     format_delta,
@@ -306,6 +307,23 @@ def _not_assessed(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _security_findings(summary: Mapping[str, Any], limit: int = 40) -> list[str]:
+    """Open findings of every criterion, one de-duplicated table (waived ones are not open)."""
+    found = dedupe(f for r in records(summary) for part in r.get("parts") or []
+                   if isinstance(part, Mapping) for f in findings_in(part.get("evidence")))
+    if not found:
+        return []
+    counts: dict[str, int] = {}
+    for f in found:
+        counts[f.criterion] = counts.get(f.criterion, 0) + 1
+    per = ", ".join(f"{cid} {n}" for cid, n in sorted(counts.items()))
+    more = (f" The first {limit} are shown; the rest are in security.sarif."
+            if len(found) > limit else "")
+    return ["## Security findings", "", f"{_plural(len(found), 'open finding', 'open findings')}"
+            f" ({per}); each criterion's findings table is attached to it, and all are in "
+            f"security.sarif.{more}", "", *findings_table(found[:limit]), ""]
+
+
 def _evidence(evidence: Mapping[str, str]) -> list[str]:
     if not evidence:
         return []
@@ -349,6 +367,7 @@ def render_markdown(
         _error_section(summary),
         _blockers(summary),
         _table(summary, run_diff, found),
+        _security_findings(summary),
         _changes(run_diff, _share(summary)),
         _trends(found, plots or {}),
         _waivers(summary),
