@@ -254,7 +254,7 @@ def cmd_images(args: argparse.Namespace) -> int:
 def cmd_selfcheck(args: argparse.Namespace) -> int:
     from releasegate.config.profile import load_profile
     from releasegate.report.html import generate_html
-    from releasegate.selfcheck.catalogue import load_catalogue, render_index
+    from releasegate.selfcheck.catalogue import load_catalogue, render_index, source_arguments
     from releasegate.selfcheck.matrix import run_matrix
     from releasegate.selfcheck.report import headline, write_selfcheck
 
@@ -278,7 +278,9 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     chosen = [v for v in variants if (not args.only or v.name in args.only)
               and (v.fast or not args.fast)]
     _usable_reports_dir(args.reports_dir)
-    matrix = run_matrix(profile_path, chosen, args.reports_dir / "selfcheck", say)
+    workdir = args.reports_dir / "selfcheck" / "sources"
+    matrix = run_matrix(profile_path, chosen, args.reports_dir / "selfcheck", say,
+                        extra=lambda v: source_arguments(v, profile, workdir))
     written = write_selfcheck(matrix, args.reports_dir)
     generate_html(args.reports_dir / "selfcheck", say, report_name=headline(matrix))
     say(f"{headline(matrix)}; see {written['md']}")

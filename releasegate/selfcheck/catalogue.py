@@ -9,6 +9,8 @@ build stage by ``variants/apply.py`` when the ``VARIANT`` build argument names i
      "gate": ["--suite", "deploy", "--", "-k", "health"],   # the focused gate that shows it
      "fast": true,                         # also part of `make test` (default: selfcheck only)
      "build_args": {"NAME": "value"},      # a defect of the image recipe rather than the source
+     "source_copy": true,                  # judged from the source, not the image (static
+                                           # analysis): the gate reads a patched copy
      "edits": [{"file": "...", "find": "...", "replace": "..."}]}
 
 Adding a variant is adding that one file: the index, the detection matrix and the self-tests
@@ -18,9 +20,13 @@ all read the folder.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from releasegate.config.profile import Profile
 from releasegate.criteria import catalog
 from releasegate.errors import ConfigError
 
@@ -36,6 +42,7 @@ class Variant:
     also_breaks: tuple[str, ...] = ()
     build_args: dict[str, str] = field(default_factory=dict)
     fast: bool = False
+    source_copy: bool = False
 
     @property
     def suites(self) -> tuple[str, ...]:
@@ -74,8 +81,30 @@ def load_variant(path: Path) -> Variant:
         name=path.stem, description=str(data.get("description") or ""), expect=expect,
         gate=tuple(gate), also_breaks=tuple(str(c) for c in data.get("also_breaks") or []),
         build_args={str(k): str(v) for k, v in (data.get("build_args") or {}).items()},
-        fast=bool(data.get("fast", False)),
+        fast=bool(data.get("fast", False)), source_copy=bool(data.get("source_copy", False)),
     )
+
+
+def source_arguments(variant: Variant, profile: Profile, workdir: Path) -> list[str]:
+    """For a variant judged from the source: a patched copy of the build context, and the
+    override that points the security section's source at it. Empty for the others."""
+    if not variant.source_copy:
+        return []
+    build, source = profile.app.build, profile.section("security").source
+    if build is None or source is None:
+        raise ConfigError(f"variant {variant.name} is judged from the source, but the profile "
+                          "names no build context or no [security] source",
+                          hint="set [services.app.build] context and [security] source")
+    copy = workdir / f"{variant.name}-source"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(build.context, copy, ignore=shutil.ignore_patterns(
+        ".venv", "__pycache__", ".pytest_cache", "*.egg-info", ".build-ca"))
+    done = subprocess.run([sys.executable, str(copy / "variants" / "apply.py"), variant.name,
+                           "--root", str(copy)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise ConfigError(f"variant {variant.name} does not apply to the source: "
+                          f"{done.stderr.strip()[:300]}", hint="fix its edits")
+    return ["--set", f"security.source={copy / source.relative_to(build.context)}"]
 
 
 def load_catalogue(folder: Path) -> list[Variant]:

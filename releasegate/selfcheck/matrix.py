@@ -131,21 +131,23 @@ def clean_gate(variant: Variant) -> tuple[str, ...]:
 
 def run_matrix(profile: Path, variants: Sequence[Variant], reports_dir: Path,
                progress: Progress, gate: Callable[[Path, Sequence[str], Path], GateOutcome]
-               = run_gate) -> Matrix:
+               = run_gate, extra: Callable[[Variant], list[str]] = lambda _: []) -> Matrix:
+    """``extra`` gives a variant's further arguments (a patched source copy, say)."""
     matrix = Matrix()
     started = time.monotonic()
     for i, variant in enumerate(variants, 1):
         progress(f"[{i}/{len(variants)}] variant {variant.name}: {' '.join(variant.gate)}")
-        outcome = gate(profile, variant.run_arguments(), reports_dir / "variants" / variant.name)
+        arguments = [*extra(variant), *variant.run_arguments()]
+        outcome = gate(profile, arguments, reports_dir / "variants" / variant.name)
         result = VariantResult(variant.name, variant.description, list(variant.expect),
                                list(variant.gate), outcome)
         matrix.variants.append(result)
         progress(f"    {'caught' if result.caught else 'MISSED ' + ', '.join(result.missed)}"
                  f" (exit {outcome.exit_code}, {outcome.seconds:.0f} s)")
-    for j, arguments in enumerate(sorted({clean_gate(v) for v in variants}), 1):
-        key = " ".join(arguments)
+    for j, suites in enumerate(sorted({clean_gate(v) for v in variants}), 1):
+        key = " ".join(suites)
         progress(f"clean application, gate {j}: {key}")
-        outcome = gate(profile, list(arguments), reports_dir / "clean" / f"gate-{j}")
+        outcome = gate(profile, list(suites), reports_dir / "clean" / f"gate-{j}")
         matrix.clean[key] = outcome
         alarms = [c for c, v in outcome.verdicts.items() if v in ALARM]
         progress(f"    {'false alarms: ' + ', '.join(alarms) if alarms else 'no false alarm'}"

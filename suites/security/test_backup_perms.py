@@ -26,7 +26,7 @@ def _service_uid(container: Any) -> tuple[int | None, str]:
     if user.isdigit():
         return int(user), user
     found = run_in_container(container, ["id", "-u", user])
-    text = found.output.strip()
+    text = found.stdout.strip()
     return (int(text), user) if found.ok and text.isdigit() else (None, user)
 
 

@@ -126,8 +126,8 @@ def _database_without_tls(client: Any, stack: StackInfo,
                     "postgres")
         ssl = run_in_container(server, ["psql", "-U", user, "-d", "postgres", "-Atc",
                                         "SHOW ssl"])
-        if ssl.output.strip() != "off":
-            pytest.fail(f"the server meant to have no TLS says ssl={ssl.output.strip()!r}",
+        if ssl.stdout.strip() != "off":
+            pytest.fail(f"the server meant to have no TLS says ssl={ssl.stdout.strip()!r}",
                         pytrace=False)
         yield server, name
     finally:

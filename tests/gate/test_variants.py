@@ -9,18 +9,26 @@ and writes the whole detection matrix."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from releasegate.config.profile import load_profile
 from releasegate.criteria import catalog
-from releasegate.selfcheck.catalogue import Variant, load_catalogue, render_index
+from releasegate.selfcheck.catalogue import (
+    Variant,
+    load_catalogue,
+    render_index,
+    source_arguments,
+)
 from tests.gate.conftest import REPO, leftover_objects
 
 pytestmark = pytest.mark.gate
 VARIANTS = REPO / "sut" / "rento" / "variants"
 SUITES = REPO / "suites"
 CATALOGUE = load_catalogue(VARIANTS)
+PROFILE = load_profile(REPO / "profiles" / "rento.toml")
 
 
 def test_clean_reference_application_passes_deploy_and_e2e(run_gate: Any) -> None:
@@ -34,8 +42,10 @@ def test_clean_reference_application_passes_deploy_and_e2e(run_gate: Any) -> Non
 
 
 @pytest.mark.parametrize("spec", [v for v in CATALOGUE if v.fast], ids=lambda v: v.name)
-def test_broken_variant_turns_every_criterion_it_names_red(run_gate: Any, spec: Variant) -> None:
-    result = run_gate(*spec.run_arguments())
+def test_broken_variant_turns_every_criterion_it_names_red(
+    run_gate: Any, spec: Variant, tmp_path: Path
+) -> None:
+    result = run_gate(*source_arguments(spec, PROFILE, tmp_path), *spec.run_arguments())
     assert result.exit_code == 2, result.output[-3000:]
     assert result.summary["release"]["verdict"] == "scope_failed"
     judged = {r["id"]: r["verdict"] for r in result.summary["criteria"]}

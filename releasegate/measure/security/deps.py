@@ -54,7 +54,7 @@ class ShippedVersions:
 def versions_in_container(container: Any, python: str) -> ShippedVersions:
     result = run_in_container(container, [python, "-c", _LIST_DISTRIBUTIONS])
     try:
-        pairs = json.loads(result.output.strip().splitlines()[-1]) if result.ok else None
+        pairs = json.loads(result.stdout.strip().splitlines()[-1]) if result.ok else None
     except (ValueError, IndexError):
         pairs = None
     if not pairs:
