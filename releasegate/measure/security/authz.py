@@ -35,7 +35,10 @@ def credential_headers(api: Api) -> dict[str, str]:
     and scheme are): those a plain client does not send."""
     with httpx.Client() as plain:
         ordinary = {k.lower() for k in plain.headers}
-    return {k: v for k, v in api.http.headers.items() if k.lower() not in ordinary}
+    # The raw pairs keep the recipe's spelling (Authorization), which tools that look headers
+    # up case-sensitively (schemathesis removing credentials for its probes) rely on.
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in api.http.headers.raw
+            if k.decode("latin-1").lower() not in ordinary}
 
 
 def with_token(headers: Mapping[str, str], token: str | None, replacement: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from releasegate.config.profile import Profile
 from releasegate.config.sections.authz import EXPIRED_TOKEN_COMMAND, AuthzSettings
+from releasegate.config.sections.probing import ProbingSettings
 from releasegate.measure.api import Api, LoginFailed, login
 from releasegate.measure.commands import run_profile_command
 from releasegate.measure.recorder import CheckList
@@ -77,3 +78,27 @@ def close(sessions: Sessions) -> None:
     for api in (sessions.low, sessions.other):
         if api is not None:
             api.close()
+
+
+def probing_session(profile: Profile, settings: ProbingSettings, *, base_url: str, admin: Api,
+                    values: Mapping[str, str]) -> tuple[Api | None, str, dict[str, Any]]:
+    """(the session the fuzzing, injection and XSS probes act as, why there is none, the
+    setup's evidence). Without [probing] setup it is the profile's own session."""
+    if not settings.session:
+        return admin, "", {}
+    checks = CheckList()
+    runner = FlowRunner(settings.setup, base_url=base_url, values=values, recipe=profile.login,
+                        admin=lambda: admin, checks=checks, base=profile.path.parent)
+    run = runner.execute()
+    evidence = {**run.evidence(), "checks": checks.as_dicts()}
+    if run.stopped:
+        return None, f"[probing.setup] {run.stopped}", evidence
+    step = next(s for s in settings.setup.steps if s.session == settings.session and s.login)
+    try:
+        api = login(base_url, profile.login, values,
+                    username=str(runner.resolve(step.login["username"], "login")),
+                    password=str(runner.resolve(step.login["password"], "login")))
+    except LoginFailed as exc:
+        return None, f"the [probing] session {settings.session!r} could not log in: {exc}", \
+            evidence
+    return api, "", evidence

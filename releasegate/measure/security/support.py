@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+import releasegate
 from releasegate.measure.security.openapi import Operation, SchemaProblem, fetch, operations
 
 
@@ -56,3 +58,9 @@ def timed(request: Any, part: str) -> Iterator[Stopwatch]:
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"[security] {part}: {watch.elapsed():.1f} s")
+
+
+def payload_folder(profile: Any) -> Path:
+    """The profile's [injection] payloads folder, else this repository's security/payloads."""
+    configured: Path | None = profile.section("injection").payloads
+    return configured or Path(releasegate.__file__).resolve().parents[1] / "security" / "payloads"
