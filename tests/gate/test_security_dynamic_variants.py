@@ -1,0 +1,68 @@
+"""The dynamic security probes are only worth their failures: each broken variant of the
+reference application turns its criterion red in the variant's own focused gate (its "gate"
+key), and the clean application passes the same focused gates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.gate.conftest import REPO, leftover_objects
+
+pytestmark = pytest.mark.gate
+VARIANTS = REPO / "sut" / "rento" / "variants"
+MINE = ("sql-string-formatting", "stored-xss-page", "missing-ownership-check",
+        "unauthenticated-debug-route")
+FOCUSED = {
+    "authz": ["--suite", "security", "--", "-k", "authz"],
+    "injection": ["--suite", "security", "--", "-k", "injection"],
+    "xss": ["--suite", "security", "--", "-k", "xss"],
+    "fuzz": ["--suite", "security", "--", "-k", "fuzz"],
+}
+
+
+def variant(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((VARIANTS / f"{name}.json").read_text())
+    return data
+
+
+def judged(result: Any) -> dict[str, str]:
+    return {r["id"]: r["verdict"] for r in result.summary["criteria"]}
+
+
+def test_each_variant_names_its_focused_gate() -> None:
+    for name in MINE:
+        spec = variant(name)
+        assert spec["description"] and spec["expect"], name
+        assert spec["gate"] in FOCUSED.values(), name
+
+
+def test_clean_application_passes_the_authorization_probe(run_gate: Any) -> None:
+    result = run_gate(*FOCUSED["authz"])
+    verdicts = judged(result)
+    assert result.exit_code == 0, {r["id"]: r["reasons"] for r in result.summary["criteria"]}
+    assert verdicts["SEC-AUTHZ"] == "pass"
+    assert not leftover_objects(result.run_id())
+
+
+@pytest.mark.selfcheck
+@pytest.mark.parametrize("probe", ["injection", "xss", "fuzz"])
+def test_clean_application_passes_the_other_probes(run_gate: Any, probe: str) -> None:
+    result = run_gate(*FOCUSED[probe])
+    assert result.exit_code == 0, {r["id"]: r["reasons"] for r in result.summary["criteria"]}
+    assert not leftover_objects(result.run_id())
+
+
+@pytest.mark.selfcheck
+@pytest.mark.parametrize("name", MINE)
+def test_broken_variant_turns_its_criterion_red(run_gate: Any, name: str) -> None:
+    spec = variant(name)
+    result = run_gate("--set", f"services.app.build.args.VARIANT={name}", *spec["gate"])
+    assert result.exit_code == 2, result.output[-3000:]
+    verdicts = judged(result)
+    assert {c: verdicts.get(c) for c in spec["expect"]} == dict.fromkeys(spec["expect"], "fail")
+    findings = [r for r in result.summary["criteria"] if r["id"] in spec["expect"]]
+    assert all(r["reasons"] for r in findings)
+    assert not leftover_objects(result.run_id())
