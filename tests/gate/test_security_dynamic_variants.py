@@ -66,3 +66,14 @@ def test_broken_variant_turns_its_criterion_red(run_gate: Any, name: str) -> Non
     findings = [r for r in result.summary["criteria"] if r["id"] in spec["expect"]]
     assert all(r["reasons"] for r in findings)
     assert not leftover_objects(result.run_id())
+
+
+@pytest.mark.selfcheck
+def test_an_openapi_document_that_does_not_parse_is_insufficient_never_a_pass(
+        run_gate: Any) -> None:
+    # /health/live answers JSON that is not an OpenAPI document.
+    result = run_gate("--set", "services.app.openapi_path=/health/live", *FOCUSED["authz"])
+    assert result.exit_code == 3, result.output[-3000:]
+    record = next(r for r in result.summary["criteria"] if r["id"] == "SEC-AUTHZ")
+    assert record["verdict"] == "insufficient"
+    assert any("not an OpenAPI 3 document" in reason for reason in record["reasons"])
