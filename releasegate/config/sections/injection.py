@@ -22,7 +22,7 @@ class ProbeBudget:
     max_seconds: float
 
 
-DEFAULT_BUDGETS = {"ci": ProbeBudget(4000, 120.0), "release": ProbeBudget(20000, 900.0)}
+DEFAULT_BUDGETS = {"ci": ProbeBudget(4000, 150.0), "release": ProbeBudget(20000, 900.0)}
 
 
 @dataclass(frozen=True)

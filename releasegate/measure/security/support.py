@@ -55,9 +55,16 @@ def timed(request: Any, part: str) -> Iterator[Stopwatch]:
     try:
         yield watch
     finally:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        plugins = request.config.pluginmanager
+        reporter = plugins.get_plugin("terminalreporter")
+        capture = plugins.get_plugin("capturemanager")
         if reporter is not None:
-            reporter.write_line(f"[security] {part}: {watch.elapsed():.1f} s")
+            # Past output capture (which holds fd 1 while a test runs), like pytest's own -s.
+            if capture is not None:
+                with capture.global_and_fixture_disabled():
+                    reporter.write_line(f"[security] {part}: {watch.elapsed():.1f} s")
+            else:
+                reporter.write_line(f"[security] {part}: {watch.elapsed():.1f} s")
 
 
 def payload_folder(profile: Any) -> Path:
