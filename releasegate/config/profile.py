@@ -97,6 +97,9 @@ class ExternalTarget:
     db_container: str | None = None
     app_db_host: str | None = None
     """host:port of the database as the application reaches it (for commands run in the app)."""
+    allow_disruption: bool = False
+    """Whether the suites may stop or restart this environment's containers (never by default:
+    someone else's environment is not the harness's to break)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,13 @@ class Profile:
         threshold = self.thresholds.get(criterion_id) or Threshold.documented(
             catalog.get(criterion_id))
         return threshold.option(name)
+
+    def disruption_refusal(self) -> str:
+        """Why no suite may stop or restart a container of this environment ("" if one may)."""
+        if self.provider != "external" or (self.external and self.external.allow_disruption):
+            return ""
+        return ("the environment is external and its profile does not allow disruptive tests "
+                "there ([external] allow_disruption = true would)")
 
 
 def load_profile(
@@ -312,6 +322,7 @@ def _external(t: Table | None) -> ExternalTarget | None:
         base_url=t.text("base_url").rstrip("/"), dsn=t.text("dsn", None),
         app_container=t.text("app_container", None), db_container=t.text("db_container", None),
         app_db_host=t.text("app_db_host", None),
+        allow_disruption=t.flag("allow_disruption", False),
     )
     t.finish()
     if not target.base_url.startswith(("http://", "https://")):

@@ -15,6 +15,7 @@ from releasegate.measure.api import Api, LoginAttempt
 from releasegate.measure.recorder import CheckList, Recorder
 from releasegate.measure.security import sessions as authz_sessions
 from releasegate.measure.security.authz import SCOPE, AuthzProbe
+from releasegate.measure.security.dynamic import insufficient, schema_or_insufficient, timed
 from releasegate.measure.security.errorcheck import (
     ErrorInspector,
     guarded,
@@ -22,7 +23,6 @@ from releasegate.measure.security.errorcheck import (
     raise_first,
     record_inspection,
 )
-from releasegate.measure.security.support import insufficient, schema_or_insufficient, timed
 from releasegate.stack.model import StackInfo
 
 pytestmark = pytest.mark.security
@@ -57,9 +57,19 @@ def test_every_operation_refuses_the_wrong_credentials(
                            inspector, max_seconds=settings.seconds(durations))
         try:
             probe.run()
+            _inspect_server_error_probe(gate_profile, admin_login.api, inspector)
         finally:
             authz_sessions.close(sessions)
         _record(record, gate_profile, probe, setup, setup_checks, inspector, watch.elapsed())
+
+
+def _inspect_server_error_probe(profile: Profile, api: Api, inspector: ErrorInspector) -> None:
+    """The profile's server-error probe is fuzzed by nobody (it fails on purpose), yet its 500
+    is an error the harness sees: its body goes through the same inspection, once."""
+    probe = profile.probes.get("server_error")
+    if probe:
+        response = api.request(str(probe.get("method", "POST")), str(probe["path"]))
+        inspector.inspect_httpx(response, scope=SCOPE)
 
 
 def _record(record: Recorder, profile: Profile, probe: AuthzProbe, setup: dict[str, Any],

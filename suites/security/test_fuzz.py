@@ -14,6 +14,7 @@ from releasegate.measure.api import Api, LoginAttempt
 from releasegate.measure.recorder import Recorder
 from releasegate.measure.security import fuzz
 from releasegate.measure.security.authz import credential_headers
+from releasegate.measure.security.dynamic import insufficient, schema_or_insufficient, timed
 from releasegate.measure.security.errorcheck import (
     ErrorInspector,
     guarded,
@@ -23,7 +24,6 @@ from releasegate.measure.security.errorcheck import (
 )
 from releasegate.measure.security.openapi import Operation, matches
 from releasegate.measure.security.sessions import probing_session
-from releasegate.measure.security.support import insufficient, schema_or_insufficient, timed
 from releasegate.stack.model import StackInfo
 
 pytestmark = pytest.mark.security

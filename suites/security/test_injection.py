@@ -16,6 +16,12 @@ from releasegate.evidence.findings import triage
 from releasegate.measure.api import Api, LoginAttempt
 from releasegate.measure.recorder import Recorder
 from releasegate.measure.security import sqli
+from releasegate.measure.security.dynamic import (
+    insufficient,
+    payload_folder,
+    schema_or_insufficient,
+    timed,
+)
 from releasegate.measure.security.errorcheck import (
     ErrorInspector,
     guarded,
@@ -25,12 +31,6 @@ from releasegate.measure.security.errorcheck import (
 )
 from releasegate.measure.security.openapi import Resolver
 from releasegate.measure.security.sessions import probing_session
-from releasegate.measure.security.support import (
-    insufficient,
-    payload_folder,
-    schema_or_insufficient,
-    timed,
-)
 from releasegate.stack.model import StackInfo
 
 pytestmark = pytest.mark.security

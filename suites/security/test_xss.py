@@ -15,10 +15,10 @@ from releasegate.measure.api import Api, LoginAttempt
 from releasegate.measure.recorder import Recorder
 from releasegate.measure.security import xss
 from releasegate.measure.security.authz import credential_headers
+from releasegate.measure.security.dynamic import payload_folder, schema_or_insufficient, timed
 from releasegate.measure.security.errorcheck import ErrorInspector, planted_pii
 from releasegate.measure.security.openapi import Resolver
 from releasegate.measure.security.sessions import probing_session
-from releasegate.measure.security.support import payload_folder, schema_or_insufficient, timed
 from releasegate.stack.model import StackInfo
 
 pytestmark = pytest.mark.security

@@ -1,6 +1,7 @@
-"""The dynamic security probes are only worth their failures: each broken variant of the
-reference application turns its criterion red in the variant's own focused gate (its "gate"
-key), and the clean application passes the same focused gates."""
+"""The dynamic security probes are only worth their failures. Each broken variant of the
+reference application names its focused gate (its "gate" key); the defect catalogue
+(tests/gate/test_variants.py, `releasegate selfcheck`) runs them. Here: the clean application
+passes those same focused gates, and a document that does not parse is never a pass."""
 
 from __future__ import annotations
 
@@ -52,19 +53,6 @@ def test_clean_application_passes_the_authorization_probe(run_gate: Any) -> None
 def test_clean_application_passes_the_other_probes(run_gate: Any, probe: str) -> None:
     result = run_gate(*FOCUSED[probe])
     assert result.exit_code == 0, {r["id"]: r["reasons"] for r in result.summary["criteria"]}
-    assert not leftover_objects(result.run_id())
-
-
-@pytest.mark.selfcheck
-@pytest.mark.parametrize("name", MINE)
-def test_broken_variant_turns_its_criterion_red(run_gate: Any, name: str) -> None:
-    spec = variant(name)
-    result = run_gate("--set", f"services.app.build.args.VARIANT={name}", *spec["gate"])
-    assert result.exit_code == 2, result.output[-3000:]
-    verdicts = judged(result)
-    assert {c: verdicts.get(c) for c in spec["expect"]} == dict.fromkeys(spec["expect"], "fail")
-    findings = [r for r in result.summary["criteria"] if r["id"] in spec["expect"]]
-    assert all(r["reasons"] for r in findings)
     assert not leftover_objects(result.run_id())
 
 

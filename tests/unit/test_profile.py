@@ -129,6 +129,26 @@ def test_external_provider_needs_a_target(tmp_path: Path) -> None:
     assert "no [external] table" in error_of(path)
 
 
+def test_an_external_environment_is_not_disrupted_unless_its_profile_allows_it(
+    tmp_path: Path,
+) -> None:
+    external = '[stack]\nprovider = "external"\n[external]\nbase_url = "http://127.0.0.1:1"\n'
+    refused = load_profile(write(tmp_path, tail=external))
+    assert refused.external is not None and refused.external.allow_disruption is False
+    assert "allow_disruption = true" in refused.disruption_refusal()
+    allowed = load_profile(write(tmp_path, tail=external + "allow_disruption = true\n"))
+    assert allowed.disruption_refusal() == ""
+    assert load_profile(write(tmp_path)).disruption_refusal() == ""  # the run's own containers
+    assert "expected bool" in error_of(write(tmp_path, tail=external +
+                                             'allow_disruption = "yes"\n'))
+    # --external URL on the command line keeps what the profile allows.
+    from releasegate.gate import RunOptions
+
+    options = RunOptions(write(tmp_path, tail=external + "allow_disruption = true\n"),
+                         external_url="http://127.0.0.1:2")
+    assert options.load_profile().disruption_refusal() == ""
+
+
 def test_exactly_one_app(tmp_path: Path) -> None:
     data = {"profile": {"name": "x"}, "services": {},
             "thresholds": {"FUNC-HEALTH": {}}}

@@ -1,2 +1,2 @@
-"""Dynamic security probes: schema-driven fuzzing, injection, XSS and authorization traffic, and
-the one inspection every error response of that traffic goes through."""
+"""Measuring tools of the security suite, one module per concern; findings use the one model in
+releasegate.evidence.findings."""

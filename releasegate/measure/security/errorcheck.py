@@ -25,6 +25,7 @@ import httpx
 
 from releasegate.measure import error_bodies
 from releasegate.measure.recorder import CriterionBreached
+from releasegate.measure.security.canaries import Canaries
 
 KEEP = 100
 """Violating responses kept with their full detail; the rest are counted."""
@@ -102,6 +103,9 @@ class ErrorInspector:
         self.request_id_header = request_id_header
         self.canaries = {name: value for name, value in canaries.items()
                          if isinstance(value, str) and len(value) >= MIN_CANARY}
+        # The suite's own canary matcher: also the forms a leak takes (lower case, digits
+        # without punctuation, URL-encoded), and masking for evidence.
+        self._matcher = Canaries(self.canaries)
         self.tallies: dict[str, Tally] = {}
         self._lock = threading.Lock()
 
@@ -127,11 +131,10 @@ class ErrorInspector:
                                              fields=self.fields)
         sensitive = [p for p in found if p.startswith("leaks ")]
         searched = text + "\n" + "\n".join(f"{k}: {v}" for k, v in headers.items())
-        for name, value in self.canaries.items():
-            if value in searched:
-                problem = f"discloses the canary {name}"
-                found.append(problem)
-                sensitive.append(problem)
+        for hit in sorted(self._matcher.find(searched, "error response"), key=lambda h: h.label):
+            problem = f"discloses the canary {hit.label}"
+            found.append(problem)
+            sensitive.append(problem)
         return found, sensitive
 
     def inspect(self, *, scope: str, method: str, url: str, status: int,
@@ -164,9 +167,7 @@ class ErrorInspector:
                             request_body=request.content if _has_content(request) else None)
 
     def _masked(self, text: str) -> str:
-        for name, value in self.canaries.items():
-            text = text.replace(value, f"<{name}>")
-        return text
+        return self._matcher.mask(text)
 
     # -- reporting ---------------------------------------------------------------------
     def tally(self, scope: str) -> Tally:

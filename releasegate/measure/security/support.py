@@ -1,73 +1,81 @@
-"""What every dynamic security test does the same way: read the operations, give up precisely
-when it cannot, and say how long its part took."""
+"""What the security checks share: a tool that could not run, a bounded subprocess, a floor that
+splits counted findings from listed ones, and the time each part took."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-import releasegate
-from releasegate.measure.security.openapi import Operation, SchemaProblem, fetch, operations
+from releasegate.evidence.findings import Finding, at_least
 
 
-def load_operations(client: httpx.Client, openapi_path: str) -> tuple[dict[str, Any],
-                                                                       list[Operation]]:
-    """The document and its operations; SchemaProblem (one line) when it is not usable."""
-    document = fetch(client, openapi_path)
-    return document, operations(document)
+class ToolFailed(RuntimeError):
+    """A scanner could not give an answer: the criterion is an error with this reason, never a
+    pass."""
 
 
-def insufficient(record: Any, criteria: tuple[str, ...], reason: str) -> None:
-    for cid in criteria:
-        record.insufficient(cid, reason)
+@dataclass
+class ToolRun:
+    argv: list[str]
+    exit_code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def describe(self) -> str:
+        tail = (self.stderr.strip() or self.stdout.strip()).splitlines()[-3:]
+        return f"`{' '.join(self.argv)}` exited {self.exit_code}: {' | '.join(tail)}"[:500]
 
 
-def schema_or_insufficient(record: Any, client: httpx.Client, openapi_path: str,
-                           criteria: tuple[str, ...]) -> tuple[dict[str, Any],
-                                                               list[Operation]] | None:
-    """The operations, or None after recording every criterion insufficient with the one-line
-    reason (the document is the input of every probe: without it nothing was examined)."""
+def run_tool(argv: list[str], *, timeout_s: float, cwd: str | None = None) -> ToolRun:
+    """Run a scanner; a missing executable or a timeout is ToolFailed (the only outcomes a
+    caller cannot interpret)."""
+    started = time.monotonic()
     try:
-        return load_operations(client, openapi_path)
-    except SchemaProblem as exc:
-        insufficient(record, criteria, f"the OpenAPI document is not usable: {exc}")
-        return None
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s,
+                              cwd=cwd, check=False)
+    except FileNotFoundError:
+        raise ToolFailed(f"{argv[0]} is not installed") from None
+    except subprocess.TimeoutExpired:
+        command = " ".join(argv[:3])
+        raise ToolFailed(f"`{command} …` did not finish within {timeout_s:g} s") from None
+    return ToolRun(argv, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
 
 
+def split_by_floor(findings: Iterable[Finding], floor: str) -> tuple[list[Finding], list[Finding]]:
+    """(counted, listed): findings at ``floor`` severity or worse count; the rest are shown."""
+    counted: list[Finding] = []
+    listed: list[Finding] = []
+    for finding in findings:
+        (counted if at_least(finding.severity, floor) else listed).append(finding)
+    return counted, listed
+
+
+@dataclass
 class Stopwatch:
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-
-    def elapsed(self) -> float:
-        return round(time.monotonic() - self.started, 1)
+    seconds: float = 0.0
 
 
 @contextmanager
-def timed(request: Any, part: str) -> Iterator[Stopwatch]:
-    """Time one part of the suite; printed on the terminal past output capture (the caller
-    also keeps ``elapsed()`` in its evidence)."""
+def stopwatch() -> Iterator[Stopwatch]:
+    """How long a part took, for the report's per-part times."""
     watch = Stopwatch()
+    started = time.monotonic()
     try:
         yield watch
     finally:
-        plugins = request.config.pluginmanager
-        reporter = plugins.get_plugin("terminalreporter")
-        capture = plugins.get_plugin("capturemanager")
-        if reporter is not None:
-            # Past output capture (which holds fd 1 while a test runs), like pytest's own -s.
-            if capture is not None:
-                with capture.global_and_fixture_disabled():
-                    reporter.write_line(f"[security] {part}: {watch.elapsed():.1f} s")
-            else:
-                reporter.write_line(f"[security] {part}: {watch.elapsed():.1f} s")
+        watch.seconds = round(time.monotonic() - started, 2)
 
 
-def payload_folder(profile: Any) -> Path:
-    """The profile's [injection] payloads folder, else this repository's security/payloads."""
-    configured: Path | None = profile.section("injection").payloads
-    return configured or Path(releasegate.__file__).resolve().parents[1] / "security" / "payloads"
+def announce(config: Any, text: str) -> None:
+    """A progress line for people watching the run (time per part), past pytest's capture."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture is not None else nullcontext():
+        stream = sys.__stderr__ or sys.stderr
+        stream.write(f"\n[releasegate] {text}\n")
+        stream.flush()
