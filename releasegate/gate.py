@@ -110,6 +110,9 @@ class RunOptions:
     html: bool = True
     suites: list[str] = field(default_factory=list)
     durations: str = "ci"
+    baseline: Path | None = None
+    """A summary.json to compare with instead of the previous run."""
+    regression_share: float = 0.2
 
     def load_profile(self) -> Profile:
         profile = load_profile(self.profile_path, overrides=self.overrides)
@@ -125,7 +128,7 @@ def _with_external(profile: Profile, options: RunOptions) -> Profile:
         dsn=options.dsn or base.dsn,
         app_container=options.containers.get("app", base.app_container),
         db_container=options.containers.get("db", base.db_container),
-        app_db_host=base.app_db_host,
+        app_db_host=base.app_db_host, allow_disruption=base.allow_disruption,
     )
     return dataclasses.replace(profile, provider="external", external=target)
 
@@ -137,6 +140,26 @@ def git_revision(cwd: Path) -> str:
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def application_revision(profile: Profile, info: StackInfo | None) -> str:
+    """The revision of what was tested: the build context's git commit (``-dirty`` with local
+    changes), or the image the profile names — never the harness's own checkout."""
+    app = profile.app
+    if profile.provider == "external":
+        return "unknown (an external environment)"
+    if app.build is not None:
+        revision = git_revision(app.build.context)
+        try:
+            dirty = subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no", "--", "."],
+                cwd=app.build.context, check=True, capture_output=True, text=True, timeout=5,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            dirty = ""
+        return f"{revision}-dirty" if dirty and revision != "unknown" else revision
+    image_id = info.startup.image_id if info is not None else ""
+    return f"image {app.image} ({image_id[:19]})" if image_id else f"image {app.image}"
 
 
 def check_allure_gate(reports_dir: Path, decision: ReleaseDecision) -> None:
@@ -168,10 +191,12 @@ class GateRun:
 
     # -- before the suites ---------------------------------------------------------------
     def prepare(self) -> None:
-        from releasegate.report.history import rotate_previous
+        from releasegate.report.history import load_baseline, rotate_previous
 
         self.reports_dir.mkdir(parents=True, exist_ok=True)
         self.previous = rotate_previous(self.reports_dir)
+        if self.options.baseline is not None:
+            self.previous = load_baseline(self.options.baseline)
         # Nothing of an earlier run may be read as this run's evidence.
         for stale in ("summary.json", "summary.md", "junit.xml"):
             (self.reports_dir / stale).unlink(missing_ok=True)
@@ -293,7 +318,8 @@ class GateRun:
         env = {
             "releasegate": __version__, "python": platform.python_version(),
             "machine": f"{platform.node()} {platform.system()} {platform.machine()}",
-            "git_revision": git_revision(Path.cwd()), "profile": self.profile.name,
+            "git_revision": application_revision(self.profile, self.info),
+            "profile": self.profile.name,
         }
         if self.info is not None:
             env.update(self.info.facts)
@@ -304,6 +330,8 @@ class GateRun:
             "profile": str(self.profile.path), "profile_name": self.profile.name,
             "provider": self.profile.provider, "suites": suites, "partial": partial,
             "durations": self.options.durations,
+            "regression_share": self.options.regression_share,
+            "baseline": str(self.options.baseline) if self.options.baseline else "previous run",
             "target": self.info.base_url if self.info else "", "environment": env,
             "timings": self.timings,
         }

@@ -119,6 +119,11 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
         _o("restart_within_s", float, 90.0, L,
            "seconds from making the application unhealthy to its restart", 10, 600),
     ),
+    "SEC-DEPS": (
+        _o("advisory_db_max_age_days", int, 90, L,
+           "days the vulnerability database may be old; an older one cannot clear a dependency",
+           1, 3650),
+    ),
 }
 
 

@@ -14,12 +14,24 @@ from collections.abc import Callable
 from typing import Any
 
 from releasegate.config.reader import Table
-from releasegate.config.sections import backup, reliability, security
+from releasegate.config.sections import (
+    authz,
+    backup,
+    fuzzing,
+    injection,
+    probing,
+    reliability,
+    security,
+)
 
 Parser = Callable[[Table], Any]
 
 PARSERS: dict[str, Parser] = {
+    "authz": authz.parse,
     "backup": backup.parse,
+    "fuzzing": fuzzing.parse,
+    "injection": injection.parse,
+    "probing": probing.parse,
     "reliability": reliability.parse,
     "security": security.parse,
 }
