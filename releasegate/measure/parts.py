@@ -7,6 +7,7 @@ every breach.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from releasegate.measure.recorder import CheckList, CriterionBreached, Recorder
@@ -34,6 +35,13 @@ class Parts:
         """A numeric criterion whose number only counts when every check held."""
         self(criterion, value=value, samples=1, violations=checklist.violations,
              checks=checklist.as_dicts(), **kwargs)
+
+    def attempt(self, record_part: Callable[[], Any]) -> None:
+        """Run a helper that records through ``record`` itself, keeping its breach for later."""
+        try:
+            record_part()
+        except CriterionBreached as exc:
+            self.breaches.append(str(exc))
 
     def insufficient(self, criterion: str, reason: str, *, scope: str = "") -> None:
         self.record.insufficient(criterion, reason, scope=scope)

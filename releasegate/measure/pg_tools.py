@@ -72,7 +72,7 @@ def parse_listing(text: str) -> Listing:
 def list_archive(container: Any, path: str) -> tuple[CommandResult, Listing]:
     """``pg_restore --list`` of a custom-format artifact inside ``container``."""
     result = run_in_container(container, ["pg_restore", "--list", path])
-    return result, parse_listing(result.output) if result.ok else Listing()
+    return result, parse_listing(result.stdout) if result.ok else Listing()
 
 
 def restore(container: Any, path: str, fmt: str, target: DatabaseEndpoint) -> CommandResult:

@@ -25,3 +25,11 @@ def fresh_server(docker_client: Any, healthy_stack: StackInfo,
                  db_container: Any) -> Iterator[FreshServer]:
     with fresh_postgres(docker_client, healthy_stack, db_container, role="restore") as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _disruption_allowed(gate_profile: Profile) -> None:
+    """Every test here stops, kills, floods or writes into the environment: on an external one
+    only when its profile allows it (the skip makes each declared criterion insufficient)."""
+    if refusal := gate_profile.disruption_refusal():
+        pytest.skip(refusal)

@@ -40,9 +40,17 @@ class Restored:
 
 def app_url(server: FreshServer, target: DatabaseEndpoint) -> str:
     """The target as the application reaches it (on the run network)."""
-    return (f"postgresql://{quote(target.user, safe='')}:{quote(target.password, safe='')}@"
-            f"{server.alias}:{PG_PORT}/{quote(target.database, safe='')}"
-            f"?sslmode={target.sslmode}")
+    return scratch_values(server.alias, PG_PORT, target)["scratch.url"]
+
+
+def scratch_values(host: str, port: int | str, target: DatabaseEndpoint) -> dict[str, str]:
+    """``{scratch.*}`` placeholders naming ``target`` as the application reaches it (at
+    ``host:port``): commands written for a scratch database run against this one."""
+    return {"scratch.host": host, "scratch.port": str(port), "scratch.database": target.database,
+            "scratch.user": target.user, "scratch.password": target.password,
+            "scratch.url": f"postgresql://{quote(target.user, safe='')}:"
+                           f"{quote(target.password, safe='')}@{host}:{port}/"
+                           f"{quote(target.database, safe='')}?sslmode={target.sslmode}"}
 
 
 def inside(server: FreshServer, target: DatabaseEndpoint) -> DatabaseEndpoint:

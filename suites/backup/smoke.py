@@ -4,7 +4,7 @@ new write (sequences came back too) and pass the profile's end-to-end flow."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -14,22 +14,10 @@ from releasegate.config.sections.reliability import WriteRecipe
 from releasegate.measure.api import Api, LoginFailed, login
 from releasegate.measure.ledger import OK, WriteLedger
 from releasegate.measure.recorder import CheckList
+from releasegate.measure.steps import FlowRunner
 from releasegate.measure.traffic import Writer, read_back_api
 from releasegate.stack.extra import ExtraApp
 from releasegate.stack.model import StackInfo
-
-Flow = Callable[[Api, str, CheckList], dict[str, Any]]
-
-
-def e2e_flow(profile: Profile) -> Flow | None:
-    """The profile's end-to-end flow, loaded as the e2e suite loads it (None: none declared)."""
-    name = profile.e2e.get("flow")
-    if not name:
-        return None
-    from releasegate.suites.e2e.test_flows import load_flow
-
-    flow: Flow = load_flow(str(name))
-    return flow
 
 
 def smoke(extra: ExtraApp, profile: Profile, stack: StackInfo, recipe: WriteRecipe,
@@ -41,29 +29,38 @@ def smoke(extra: ExtraApp, profile: Profile, stack: StackInfo, recipe: WriteReci
                       f"exit code {extra.exit_code}; log tail: {extra.logs()[-300:]}"):
         return evidence
     try:
-        api = login(extra.base_url, profile.login, stack.secrets)
+        api = login(extra.base_url, profile.login, stack.template_values())
     except (LoginFailed, httpx.HTTPError) as exc:
         checks.add("the profile's login works against the restored users", False, str(exc))
         return evidence
     checks.add("the profile's login works against the restored users", True)
     try:
         _serve_and_write(api, extra.base_url, stack, recipe, restored_ids, prefix, checks)
-        _run_flow(api, extra.base_url, profile, checks, evidence)
+        _run_flow(api, extra.base_url, profile, stack, checks, evidence)
     finally:
         api.close()
     return evidence
 
 
-def _run_flow(api: Api, base_url: str, profile: Profile, checks: CheckList,
+def _run_flow(api: Api, base_url: str, profile: Profile, stack: StackInfo, checks: CheckList,
               evidence: dict[str, Any]) -> None:
-    flow = e2e_flow(profile)
-    if flow is None:
+    """The profile's end-to-end flow, run as the e2e suite runs it, against this instance."""
+    spec = profile.e2e
+    if not spec.defined:
         checks.add("an end-to-end flow ran on the restored database", False,
                    "the profile names no [e2e] flow")
         return
     flow_checks = CheckList()
+    runner = FlowRunner(spec, base_url=base_url, values=stack.template_values(),
+                        recipe=profile.login, admin=lambda: api, checks=flow_checks,
+                        base=profile.path.parent)
     try:
-        evidence["e2e"] = flow(api, base_url, flow_checks)
+        run = runner.execute()
+        evidence["e2e"] = run.evidence()
+        if spec.flow and not run.stopped:
+            from releasegate.suites.e2e.test_flows import load_flow
+
+            evidence["e2e_flow"] = load_flow(spec.flow, profile)(api, base_url, flow_checks)
     except Exception as exc:  # the flow records what broke; the rest cannot proceed
         flow_checks.add("the flow runs to the end", False, f"stopped at: {exc}")
     checks.add("the end-to-end flow passes on the restored database",

@@ -110,7 +110,7 @@ def _killed_midway(container: Any, profile: Profile, settings: BackupSettings,
 def _app_user(container: Any) -> str:
     ids = [run_in_container(container, ["id", flag]) for flag in ("-u", "-g")]
     if all(r.ok for r in ids):
-        return f",uid={ids[0].output.strip()},gid={ids[1].output.strip()},mode=0700"
+        return f",uid={ids[0].stdout.strip()},gid={ids[1].stdout.strip()},mode=0700"
     return ",mode=1777"
 
 
@@ -186,7 +186,8 @@ def test_damaged_artifact_fails_the_restore_loudly(
     checks = CheckList()
     checks.add(f"the restore ({restored.via}) of the damaged artifact exits non-zero",
                not restored.ok, restored.result.describe())
-    checks.add("the restore says why it failed", bool(restored.result.output.strip()),
+    checks.add("the restore says why it failed",
+               bool((restored.result.stdout + restored.result.stderr).strip()),
                "it printed nothing")
     checks.add("nothing was half-restored (the target has no tables)", not left,
                f"{len(left)} tables: {', '.join(left[:8])}")

@@ -35,11 +35,11 @@ from releasegate.measure.parts import Parts, announce
 from releasegate.measure.recorder import CheckList, Recorder
 from releasegate.measure.rpo import check_canaries
 from releasegate.measure.traffic import Traffic, read_back_sql
-from releasegate.stack.databases import FreshServer, database_env
+from releasegate.stack.databases import PG_PORT, FreshServer, database_env
 from releasegate.stack.extra import extra_app
 from releasegate.stack.model import DatabaseEndpoint, StackInfo
 
-from .restoring import Restored, app_url, inside, restore_artifact
+from .restoring import Restored, inside, restore_artifact, scratch_values
 from .smoke import smoke
 
 pytestmark = [pytest.mark.backup, pytest.mark.disruptive]
@@ -212,20 +212,19 @@ def _schema_and_revision(stack: StackInfo, profile: Profile, app_container: Any,
     target = pg_tools.schema_dump(server.container, inside(server, restored.target))
     if out.checks.add("both schemas can be dumped", source.ok and target.ok,
                       (source if not source.ok else target).describe()):
-        diff = pg_tools.schema_diff(source.output, target.output)
+        diff = pg_tools.schema_diff(source.stdout, target.stdout)
         out.checks.add("the restored schema equals the source's (pg_dump --schema-only, "
                        "normalised)", not diff, "\n".join(diff)[:800])
-        out.evidence["schema_statements"] = len(pg_tools.normalise_schema(source.output))
+        out.evidence["schema_statements"] = len(pg_tools.normalise_schema(source.stdout))
     if "migration_current" not in profile.commands:
         out.evidence["migration_revision"] = "not compared: no [commands] migration_current"
         return
-    values = stack.template_values()
-    src_url = (f"postgresql://{values['db.user']}:{values['db.password']}@{values['db.host']}:"
-               f"{values['db.port']}/{values['db.database']}?sslmode={values['db.sslmode']}")
+    source_db = _stack_db_inside(stack)
     revisions = [run_profile_command(app_container, profile, "migration_current",
-                                     {**values, "scratch.url": url})
-                 for url in (src_url, app_url(server, restored.target))]
-    last = [(r.output.strip().splitlines() or [""])[-1] for r in revisions]
+                                     {**stack.template_values(), **placeholders})
+                 for placeholders in (scratch_values(source_db.host, source_db.port, source_db),
+                                      scratch_values(server.alias, PG_PORT, restored.target))]
+    last = [(r.stdout.strip().splitlines() or [""])[-1] for r in revisions]
     out.checks.add("the restored database is at the source's migration revision",
                    all(r.ok for r in revisions) and last[0] == last[1] and bool(last[0]),
                    f"source {last[0]!r}, restored {last[1]!r}")

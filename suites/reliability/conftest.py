@@ -69,3 +69,11 @@ def healed(docker_client: Any, healthy_stack: StackInfo, gate_profile: Profile,
     """Teardown: the stack healthy again, or this test's criteria are in error."""
     yield
     heal(docker_client, healthy_stack, gate_profile, {"db": db_container, "app": app_container})
+
+
+@pytest.fixture(autouse=True)
+def _disruption_allowed(gate_profile: Profile) -> None:
+    """Every test here stops, kills, floods or writes into the environment: on an external one
+    only when its profile allows it (the skip makes each declared criterion insufficient)."""
+    if refusal := gate_profile.disruption_refusal():
+        pytest.skip(refusal)

@@ -10,6 +10,7 @@ answered when the signal was sent.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Any
@@ -18,9 +19,11 @@ import httpx
 import pytest
 
 from releasegate.config.profile import Profile
+from releasegate.evidence.container_start import StartObservation, observe_start
 from releasegate.measure.ledger import WriteLedger
 from releasegate.measure.parts import Parts, announce
 from releasegate.measure.recorder import CheckList, Recorder
+from releasegate.measure.start_timing import record_start
 from releasegate.measure.traffic import Sample, Writer, get
 
 from . import experiment
@@ -28,6 +31,7 @@ from .experiment import LEDGER, Context
 
 pytestmark = [pytest.mark.reliability, pytest.mark.disruptive]
 CRITERION = "REL-GRACEFUL-SHUTDOWN"
+START = "PERF-CONTAINER-START"
 BURST = 16
 ACCEPTED_S = 0.2
 
@@ -63,20 +67,21 @@ def _burst(ctx: Context, ledger: WriteLedger, samples: list[Sample]) -> list[thr
     return threads
 
 
-@pytest.mark.criterion(CRITERION, LEDGER)
+@pytest.mark.criterion(CRITERION, LEDGER, START)
 def test_sigterm_under_load_drains_and_exits_zero(
     ctx: Context, gate_profile: Profile, app_container: Any, healed: None, record: Recorder,
     request: pytest.FixtureRequest,
 ) -> None:
     scope = "SIGTERM under load"
     if reason := experiment.unmeasurable(ctx):
-        record.insufficient(CRITERION, reason)
-        record.insufficient(LEDGER, reason, scope=scope)
+        for criterion in (CRITERION, LEDGER, START):
+            record.insufficient(criterion, reason, scope=scope)
         return
     grace = float(gate_profile.option(CRITERION, "grace_s"))
     ledger = experiment.new_ledger("sigterm")
     burst: list[Sample] = []
     signal_at = [0.0]
+    starts: list[StartObservation] = []
 
     def inject() -> dict[str, Any]:
         threads = _burst(ctx, ledger, burst)
@@ -88,9 +93,9 @@ def test_sigterm_under_load_drains_and_exits_zero(
         state = app_container.attrs["State"]
         for thread in threads:
             thread.join(timeout=ctx.settings.request_timeout_s + 5)
-        # TODO(PERF-CONTAINER-START): record this start of the application container with the
-        # shared start-timing helper once it lands in releasegate/measure.
         app_container.start()
+        starts.append(observe_start(app_container, ctx.base_url + gate_profile.app.health_path,
+                                    timeout=gate_profile.health_timeout_s))
         return {"grace_s": grace, "stopped_after_s": round(stopped_s, 3),
                 "exit_code": state.get("ExitCode"), "oom_killed": state.get("OOMKilled")}
 
@@ -123,6 +128,11 @@ def test_sigterm_under_load_drains_and_exits_zero(
                  source="the engine's stop (SIGTERM, SIGKILL after the grace period), its exit "
                         "code and the answers the harness's clients got to requests in flight")
     experiment.record_ledger(parts, out, svg)
+    for start in starts:
+        parts.attempt(functools.partial(record_start, record, start,
+                                        cause="start after SIGTERM by the reliability suite"))
+    if not starts:
+        parts.insufficient(START, "the application was not started again", scope=scope)
     announce(request.config, f"reliability: SIGTERM: {len(in_flight)} in flight, exit "
                              f"{notes.get('exit_code')} after {notes.get('stopped_after_s')} s")
     parts.finish()

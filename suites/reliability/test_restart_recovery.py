@@ -5,14 +5,17 @@ lost, none may appear twice, none that failed may appear."""
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
 import pytest
 
+from releasegate.evidence.container_start import StartObservation, observe_start
 from releasegate.measure.parts import Parts, announce
 from releasegate.measure.processes import kill_main
 from releasegate.measure.recorder import CheckList, Recorder
+from releasegate.measure.start_timing import record_start
 
 from . import experiment
 from .experiment import LEDGER, Context
@@ -20,6 +23,8 @@ from .experiment import LEDGER, Context
 pytestmark = [pytest.mark.reliability, pytest.mark.disruptive]
 CRITERION = "REL-RESTART-RECOVERY"
 FAULTS = ("app restart", "app kill", "db restart", "db kill")
+START = "PERF-CONTAINER-START"
+"""Every start of the application container is one more sample of its start time."""
 SELF_RESTART_WAIT_S = 10.0
 STOP_TIMEOUT_S = 10
 
@@ -38,8 +43,6 @@ def _kill(container: Any) -> dict[str, Any]:
     policy = (container.attrs["HostConfig"].get("RestartPolicy") or {}).get("Name") or "no"
     killed_at = time.time()
     notes: dict[str, Any] = {"signal": kill_main(container), "restart_policy": policy}
-    # TODO(PERF-CONTAINER-START): a restart of the application container, by its policy or by
-    # the harness, is one more start to time with the shared start-timing helper once it lands.
     deadline = time.monotonic() + (SELF_RESTART_WAIT_S if policy != "no" else 0.0)
     while time.monotonic() < deadline:
         container.reload()
@@ -62,26 +65,34 @@ def _wait_exited(container: Any, timeout: float = 10.0) -> None:
 
 
 @pytest.mark.criterion(CRITERION, LEDGER)
-@pytest.mark.parametrize("fault", FAULTS, ids=[f.replace(" ", "-") for f in FAULTS])
+@pytest.mark.parametrize("fault", [
+    pytest.param(f, id=f.replace(" ", "-"),
+                 marks=[pytest.mark.criterion(START)] if f.startswith("app") else [])
+    for f in FAULTS])
 def test_recovers_from_restart_and_kill(
     fault: str, ctx: Context, app_container: Any, db_container: Any, healed: None,
     record: Recorder, request: pytest.FixtureRequest,
 ) -> None:
-    if reason := experiment.unmeasurable(ctx):
-        record.insufficient(CRITERION, reason, scope=fault)
-        record.insufficient(LEDGER, reason, scope=fault)
-        return
     role, action = fault.split()
+    declared = (CRITERION, LEDGER, START) if role == "app" else (CRITERION, LEDGER)
+    if reason := experiment.unmeasurable(ctx):
+        for criterion in declared:
+            record.insufficient(criterion, reason, scope=fault)
+        return
     target = app_container if role == "app" else db_container
+    starts: list[StartObservation] = []
 
     def inject() -> dict[str, Any]:
         if action == "restart":
-            # TODO(PERF-CONTAINER-START): record this start of the application container with
-            # the shared start-timing helper once it lands in releasegate/measure.
             target.restart(timeout=STOP_TIMEOUT_S)
-            return {"action": f"engine restart (stop timeout {STOP_TIMEOUT_S} s)",
-                    "recovery_from": time.time()}
-        return _kill(target)
+            notes = {"action": f"engine restart (stop timeout {STOP_TIMEOUT_S} s)",
+                     "recovery_from": time.time()}
+        else:
+            notes = _kill(target)
+        if role == "app":
+            starts.append(observe_start(target, ctx.base_url + ctx.profile.app.health_path,
+                                        timeout=ctx.profile.health_timeout_s))
+        return notes
 
     out = experiment.run(ctx, fault, inject)
     parts = Parts(record)
@@ -108,6 +119,9 @@ def test_recovers_from_restart_and_kill(
                           "the kill when a restart policy brings it back, else the harness's "
                           "start) to the first 200 on the health path and an acknowledged write")
     experiment.record_ledger(parts, out, svg)
+    for start in starts:
+        parts.attempt(functools.partial(record_start, record, start,
+                                        cause=f"{fault} by the reliability suite"))
     announce(request.config, f"reliability: {fault}: recovered in {recovered} s, writes "
                              f"{out.ledger.counts()}")
     parts.finish()

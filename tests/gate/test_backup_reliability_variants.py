@@ -1,8 +1,9 @@
-"""The backup and reliability suites are only worth their failures: every broken variant of the
-reference application aimed at them turns exactly the criteria it names red on its own focused
-gate (the ``gate`` key of its JSON), the clean application passes both suites, and bad input
-(no backup command, a restore command the image lacks, no one to restart an unhealthy app) is
-insufficient or failed with the reason — never a pass — and leaves nothing running."""
+"""The backup and reliability suites are only worth their failures. Their broken variants live
+in the defect catalogue (sut/rento/variants, run by tests/gate/test_variants.py and
+`releasegate selfcheck`); here: every one of their criteria has a variant, the clean application
+passes both suites and the fast variant's focus, and bad input (no backup command, a restore
+command the image lacks, no one to restart an unhealthy app) is insufficient or failed with the
+reason — never a pass — and leaves nothing running."""
 
 from __future__ import annotations
 
@@ -51,38 +52,21 @@ def test_every_variant_of_these_suites_names_a_gate_and_its_criteria() -> None:
     assert len(names) >= 9, names
     for name in names:
         data = spec(name)
-        assert data["description"] and data["edits"], name
-        assert set(data["expect"]) <= CRITERIA, (name, data["expect"])
-        assert data["gate"][0] == "--suite" and data["gate"][1] in SUITES, name
+        assert data["description"] and (data["edits"] or data.get("build_args")), name
+        assert set(data["expect"]) & CRITERIA, (name, data["expect"])
+        assert data["gate"][0] == "--suite", name
+    assert spec(FAST).get("fast") is True
     covered = {c for name in names for c in spec(name)["expect"]}
-    # REL-HEALTH-RESTART is broken by the stack, not the app: see the test below.
-    assert covered == CRITERIA - {"REL-HEALTH-RESTART"}, CRITERIA - covered
+    assert covered >= CRITERIA, CRITERIA - covered
 
 
-def _variant(run_gate: Any, name: str) -> None:
-    data = spec(name)
-    result = run_gate("--set", f"services.app.build.args.VARIANT={name}", *data["gate"])
-    assert result.exit_code == 2, result.output[-3000:]
-    judged = verdicts(result)
-    assert {c: judged.get(c, "not judged") for c in data["expect"]} == dict.fromkeys(
-        data["expect"], "fail"), {c: reasons(result, c) for c in data["expect"] if c in judged}
-    assert not leftover_objects(result.run_id())
-
-
-def test_a_dump_failure_hidden_by_the_backup_is_caught(run_gate: Any) -> None:
-    _variant(run_gate, FAST)
-
-
-def test_the_clean_application_passes_the_same_focused_gate(run_gate: Any) -> None:
+def test_the_clean_application_passes_the_fast_variants_focused_gate(run_gate: Any) -> None:
+    """The catalogue's own test runs the fast variant (tests/gate/test_variants.py); the clean
+    application must pass the same focus, or that red proves nothing."""
     result = run_gate(*spec(FAST)["gate"])
     assert result.exit_code == 0, result.output[-3000:]
     assert verdicts(result) == {"REL-BACKUP-FAIL-ALERT": "pass"}
-
-
-@pytest.mark.selfcheck
-@pytest.mark.parametrize("name", [n for n in ours() if n != FAST])
-def test_broken_variant_turns_its_criteria_red(run_gate: Any, name: str) -> None:
-    _variant(run_gate, name)
+    assert not leftover_objects(result.run_id())
 
 
 @pytest.mark.selfcheck
