@@ -19,8 +19,10 @@ import httpx
 import psycopg
 from psycopg import sql
 
+from releasegate.config.recipes import LoginRecipe
 from releasegate.config.sections.reliability import WriteRecipe
 from releasegate.config.templating import render
+from releasegate.measure.api import Api, LoginFailed, login
 from releasegate.measure.ledger import Write, WriteLedger, classify, ids_at
 
 PROBE_INTERVAL_S = 0.5
@@ -183,6 +185,20 @@ class Traffic:
         with httpx.Client(base_url=self.base_url, timeout=self.timeout_s) as http:
             for _ in self._paced(PROBE_INTERVAL_S):
                 self._keep(get(http, path, "probe"))
+
+
+def login_when_ready(base_url: str, recipe: LoginRecipe | None, values: Mapping[str, str], *,
+                     wait_s: float = 60.0) -> Api:
+    """The profile's login, retried while the application recovers from an earlier test's
+    fault (a login refused with a 5xx or not answered); a refusal that persists is raised."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return login(base_url, recipe, values)
+        except LoginFailed:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(1.0)
 
 
 # -- reading the ledger back -------------------------------------------------------------------

@@ -10,6 +10,8 @@ import pytest
 
 from releasegate.config.profile import Profile
 from releasegate.config.sections.backup import BackupSettings
+from releasegate.measure.api import Api, LoginFailed
+from releasegate.measure.traffic import login_when_ready
 from releasegate.stack.databases import FreshServer, fresh_postgres
 from releasegate.stack.model import StackInfo
 
@@ -18,6 +20,19 @@ from releasegate.stack.model import StackInfo
 def backup_settings(gate_profile: Profile) -> BackupSettings:
     settings: BackupSettings = gate_profile.section("backup")
     return settings
+
+
+@pytest.fixture
+def logged_in(healthy_stack: StackInfo, gate_profile: Profile) -> Iterator[Api]:
+    """Logged in now, not once per run: an earlier fault may have left the database still
+    starting when the run's own login was first tried."""
+    try:
+        api = login_when_ready(healthy_stack.base_url, gate_profile.login,
+                               healthy_stack.template_values())
+    except LoginFailed as exc:
+        pytest.skip(str(exc))
+    yield api
+    api.close()
 
 
 @pytest.fixture(scope="session")

@@ -60,7 +60,7 @@ def _unusable(profile: Profile, settings: BackupSettings) -> str:
 @pytest.mark.criterion(DURATION, RESTORE)
 def test_reference_backup_restores_exactly(
     healthy_stack: StackInfo, gate_profile: Profile, backup_settings: BackupSettings,
-    app_container: Any, docker_client: Any, db_dsn: str, fresh_server: FreshServer, api: Api,
+    app_container: Any, docker_client: Any, db_dsn: str, fresh_server: FreshServer, logged_in: Api,
     record: Recorder, request: pytest.FixtureRequest,
 ) -> None:
     if reason := _unusable(gate_profile, backup_settings):
@@ -72,7 +72,7 @@ def test_reference_backup_restores_exactly(
     reference = _seed(app_container, gate_profile, values, db_dsn, timings)
     recipe: WriteRecipe = gate_profile.section("reliability").writes
     ledger = WriteLedger("canary")
-    run = _backup_with_canaries(healthy_stack, api, gate_profile, backup_settings, recipe,
+    run = _backup_with_canaries(healthy_stack, logged_in, gate_profile, backup_settings, recipe,
                                 ledger, app_container, values)
     timings["backup_s"] = round(run.seconds, 2)
     duration = CheckList()

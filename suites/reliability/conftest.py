@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from releasegate.config.profile import Profile
-from releasegate.measure.api import Api
+from releasegate.measure.api import LoginFailed
+from releasegate.measure.traffic import login_when_ready
 from releasegate.stack.model import StackInfo
 
 from .experiment import Context
@@ -21,9 +22,17 @@ HEAL_WAIT_S = 90.0
 
 
 @pytest.fixture
-def ctx(healthy_stack: StackInfo, gate_profile: Profile, api: Api, db_dsn: str) -> Context:
-    return Context(gate_profile, gate_profile.section("reliability"), healthy_stack.base_url,
-                   dict(api.http.headers), healthy_stack.template_values(), db_dsn)
+def ctx(healthy_stack: StackInfo, gate_profile: Profile, db_dsn: str) -> Iterator[Context]:
+    """Logged in now, not once per run: an earlier fault may have left the database still
+    starting when the run's own login was first tried."""
+    try:
+        api = login_when_ready(healthy_stack.base_url, gate_profile.login,
+                               healthy_stack.template_values())
+    except LoginFailed as exc:
+        pytest.skip(str(exc))
+    yield Context(gate_profile, gate_profile.section("reliability"), healthy_stack.base_url,
+                  dict(api.http.headers), healthy_stack.template_values(), db_dsn)
+    api.close()
 
 
 def heal(client: Any, stack: StackInfo, profile: Profile, containers: dict[str, Any]) -> None:

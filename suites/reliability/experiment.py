@@ -27,6 +27,7 @@ LEAD_S = 2.0
 TAIL_S = 1.5
 """…and this long after recovery."""
 RECOVERY_WAIT_S = 75.0
+STEADY_WAIT_S = 30.0
 POLL_S = 0.25
 LEDGER = "REL-NO-LOST-WRITES"
 LEDGER_SOURCE = ("write ledger: every write's outcome as the client saw it; read back after "
@@ -98,6 +99,17 @@ def steady_state(ctx: Context, ledger: WriteLedger) -> list[str]:
     return problems
 
 
+def wait_steady(ctx: Context, ledger: WriteLedger, wait_s: float = STEADY_WAIT_S) -> list[str]:
+    """The steady state, given a little time to settle after an earlier test's fault; the
+    problems that remain when the time is up."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        problems = steady_state(ctx, ledger)
+        if not problems or time.monotonic() >= deadline:
+            return problems
+        time.sleep(1.0)
+
+
 def wait_recovered(ctx: Context, ledger: WriteLedger, limit_s: float) -> float | None:
     """Epoch seconds when health answered 200 and then a write was acknowledged, or None."""
     deadline = time.monotonic() + limit_s
@@ -121,7 +133,7 @@ def run(ctx: Context, name: str, fault: Callable[[], dict[str, Any]],
     Writes the fault makes itself belong in ``ledger`` (made here when not given)."""
     settings = ctx.settings
     out = Outcome(name, ledger or new_ledger(name))
-    out.before = steady_state(ctx, out.ledger)
+    out.before = wait_steady(ctx, out.ledger)
     with Traffic(ctx.base_url, headers=ctx.headers, recipe=settings.writes, ledger=out.ledger,
                  values=ctx.values, reads=settings.reads, writers=settings.writers,
                  readers=settings.readers, interval_s=settings.write_interval_ms / 1000,
