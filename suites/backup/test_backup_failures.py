@@ -9,12 +9,10 @@ damaged artifact (bytes flipped) must make the restore fail loudly and leave not
 
 from __future__ import annotations
 
-import contextlib
 import posixpath
 import secrets
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -34,6 +32,7 @@ from releasegate.measure.backup_files import (
 from releasegate.measure.backup_run import BackupRun, run_backup
 from releasegate.measure.commands import run_in_container
 from releasegate.measure.db_compare import user_tables
+from releasegate.measure.db_hold import table_locked
 from releasegate.measure.recorder import CheckList, Recorder
 from releasegate.stack.databases import FreshServer, database_env
 from releasegate.stack.extra import extra_app
@@ -76,26 +75,12 @@ def judge_failed_backup(run: BackupRun, alerts_url: str, settings: BackupSetting
             "alert": alert["body"] if alert else None}
 
 
-@contextlib.contextmanager
-def _table_locked(dsn: str) -> Iterator[str]:
-    """Hold an exclusive lock on one table, so a dump stalls at its start until released."""
-    with psycopg.connect(dsn) as conn:
-        tables = user_tables(conn)
-        if not tables:
-            raise RuntimeError("the database has no table to hold a dump on")
-        conn.execute(f'LOCK TABLE "{tables[0]}" IN ACCESS EXCLUSIVE MODE')
-        try:
-            yield tables[0]
-        finally:
-            conn.rollback()
-
-
 def _killed_midway(container: Any, profile: Profile, settings: BackupSettings,
                    values: dict[str, str], dsn: str, evidence: dict[str, Any]) -> BackupRun:
     result: list[BackupRun] = []
     thread = threading.Thread(target=lambda: result.append(
         run_backup(container, profile, settings, values)), daemon=True)
-    with _table_locked(dsn) as table:
+    with table_locked(dsn) as table:
         thread.start()
         dump = processes.wait_for(container, settings.dump_process, timeout=DUMP_APPEARS_S)
         evidence["held_table"] = table

@@ -3,9 +3,11 @@ application had accepted before the signal must complete successfully, and the p
 exit with code 0 within the deployment's grace period (the engine's stop sends SIGTERM, then
 SIGKILL when the grace period is over).
 
-A burst of requests is sent just before the signal so that some are surely in flight; a request
-counts as in flight when it was sent at least ``ACCEPTED_S`` before the signal and had not been
-answered when the signal was sent.
+So that requests are surely in flight, and surely accepted, when the signal comes: the harness
+locks the write table against writes, sends a burst of writes on warm connections (each now
+waits inside the database, in the middle of its request), sends SIGTERM, and lets the writes go
+a moment later. A request counts as in flight when it was sent at least ``ACCEPTED_S`` before the
+signal and had not been answered when the signal was sent.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import pytest
 
 from releasegate.config.profile import Profile
 from releasegate.evidence.container_start import StartObservation, observe_start
+from releasegate.measure.db_hold import table_locked
 from releasegate.measure.ledger import WriteLedger
 from releasegate.measure.parts import Parts, announce
 from releasegate.measure.recorder import CheckList, Recorder
 from releasegate.measure.start_timing import record_start
-from releasegate.measure.traffic import Sample, Writer, get
+from releasegate.measure.traffic import Sample, Writer
 
 from . import experiment
 from .experiment import LEDGER, Context
@@ -32,35 +35,36 @@ from .experiment import LEDGER, Context
 pytestmark = [pytest.mark.reliability, pytest.mark.disruptive]
 CRITERION = "REL-GRACEFUL-SHUTDOWN"
 START = "PERF-CONTAINER-START"
-BURST = 16
-ACCEPTED_S = 0.2
+BURST = 8
+ACCEPTED_S = 0.5
+"""A request this old when the signal is sent was accepted (the held writes are older)."""
+HOLD_S = 0.8
+RELEASE_S = 1.0
+"""…and are let go this long after it."""
 
 
 def _burst(ctx: Context, ledger: WriteLedger, samples: list[Sample]) -> list[threading.Thread]:
-    """Half writes, half the profile's reads, each on its own connection — opened and used once
-    beforehand, so that the burst itself only sends requests, all at the same moment."""
+    """Writes, each on its own connection — opened and used once beforehand, so that the burst
+    itself only sends requests, all at the same moment."""
     lock = threading.Lock()
     go = threading.Barrier(BURST + 1, timeout=30)
     liveness = ctx.profile.app.liveness_path
 
-    def one(index: int) -> None:
+    def one() -> None:
         writer = Writer(ctx.base_url, ctx.settings.writes, ctx.headers, ctx.values,
                         timeout=ctx.settings.request_timeout_s)
         try:
             writer.http.get(liveness)
             go.wait()
-            if index % 2 == 0 or not ctx.settings.reads:
-                sample = writer.write(ledger)[1]
-            else:
-                sample = get(writer.http, ctx.settings.reads[index % len(ctx.settings.reads)])
+            sample = writer.write(ledger)[1]
         except (httpx.HTTPError, threading.BrokenBarrierError) as exc:
-            sample = Sample("read", time.time(), 0.0, None, f"not sent: {type(exc).__name__}")
+            sample = Sample("write", time.time(), 0.0, None, f"not sent: {type(exc).__name__}")
         finally:
             writer.close()
         with lock:
             samples.append(sample)
 
-    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(BURST)]
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(BURST)]
     for thread in threads:
         thread.start()
     go.wait()
@@ -84,11 +88,21 @@ def test_sigterm_under_load_drains_and_exits_zero(
     starts: list[StartObservation] = []
 
     def inject() -> dict[str, Any]:
-        threads = _burst(ctx, ledger, burst)
-        time.sleep(ACCEPTED_S)
-        signal_at[0], clock = time.time(), time.monotonic()
-        app_container.stop(timeout=int(grace))
-        stopped_s = time.monotonic() - clock
+        stopped: dict[str, Any] = {}
+
+        def stop() -> None:
+            clock = time.monotonic()
+            app_container.stop(timeout=int(grace))
+            stopped["seconds"] = time.monotonic() - clock
+
+        stopper = threading.Thread(target=stop, daemon=True)
+        with table_locked(ctx.dsn, ctx.settings.writes.sql_table, mode="EXCLUSIVE"):
+            threads = _burst(ctx, ledger, burst)
+            time.sleep(HOLD_S)
+            signal_at[0] = time.time()
+            stopper.start()
+            time.sleep(RELEASE_S)
+        stopper.join(timeout=grace + 30)
         app_container.reload()
         state = app_container.attrs["State"]
         for thread in threads:
@@ -96,8 +110,9 @@ def test_sigterm_under_load_drains_and_exits_zero(
         app_container.start()
         starts.append(observe_start(app_container, ctx.base_url + gate_profile.app.health_path,
                                     timeout=gate_profile.health_timeout_s))
-        return {"grace_s": grace, "stopped_after_s": round(stopped_s, 3),
-                "exit_code": state.get("ExitCode"), "oom_killed": state.get("OOMKilled")}
+        return {"grace_s": grace, "stopped_after_s": round(stopped.get("seconds", grace), 3),
+                "exit_code": state.get("ExitCode"), "oom_killed": state.get("OOMKilled"),
+                "held_writes": BURST}
 
     out = experiment.run(ctx, scope, inject, ledger)
     out.samples += burst

@@ -10,6 +10,7 @@ bookkeeping, that the container was marked unhealthy and started again within th
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +21,8 @@ from releasegate.config.sections.reliability import ReliabilitySettings
 from releasegate.measure.commands import run_profile_command
 from releasegate.measure.parts import announce
 from releasegate.measure.recorder import CheckList, Recorder
+from releasegate.stack.autoheal import restarts
+from releasegate.stack.containers import AUTOHEAL_JOURNAL
 from releasegate.stack.model import StackInfo
 
 pytestmark = [pytest.mark.reliability, pytest.mark.disruptive]
@@ -98,8 +101,11 @@ def test_unhealthy_application_is_restarted(
         app_container.kill(signal="SIGCONT")  # let the teardown find a live application
     after = _state(app_container)
     events = _events(docker_client, app_container, since)
+    journal = Path(request.config.getoption("reports_dir")) / "run" / AUTOHEAL_JOURNAL
     evidence.update(before=before, after=after, unhealthy_after_s=unhealthy_at,
-                    restarted_after_s=restarted_at, engine_events=events[:20])
+                    restarted_after_s=restarted_at, engine_events=events[:20],
+                    # The restarter's own record, for people reading along; never the evidence.
+                    restarter_journal=[e for e in restarts(journal) if e.get("at", 0) >= since])
     checks.add("the engine marked the container unhealthy", unhealthy_at is not None or any(
         e.startswith("health_status: unhealthy") for e in events), f"events: {events[:8]}")
     checks.add(f"the container was started again within {limit:g} s", restarted_at is not None,

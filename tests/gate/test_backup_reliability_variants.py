@@ -91,7 +91,8 @@ def test_nothing_restarts_an_unhealthy_app_without_the_stack_doing_it(run_gate: 
 
 
 def _profile_without(tmp_path: Path, *commands: str) -> Path:
-    text = PROFILE.read_text().replace('"../sut/rento"', f'"{REPO / "sut" / "rento"}"')
+    # Paths in the profile are relative to it: anchor them before it moves.
+    text = PROFILE.read_text().replace('"../', f'"{REPO}/')
     for name in commands:
         text = re.sub(rf"(?m)^{name} = \[.*\]\n", "", text)
     path = tmp_path / "profile.toml"
