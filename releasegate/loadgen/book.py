@@ -3,8 +3,8 @@
 Each window holds, per endpoint, three HDR histograms — corrected latency (from the intended
 send time), raw latency (from the actual send) and the server's own duration where it said one —
 plus status counts, and the generator's view of itself: sends that left late because every
-client was busy, how late the worker woke up for a send it was waiting for (its own lag), and
-(its CPU goes with each flush). No percentile is computed here; the histograms are sent encoded and merged losslessly.
+client was busy, and how late the worker woke up for a send it was waiting for (its own lag).
+No percentile is computed here; the histograms are sent encoded and merged losslessly.
 """
 
 from __future__ import annotations

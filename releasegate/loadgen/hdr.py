@@ -23,12 +23,12 @@ def new() -> HdrHistogram:
 
 def record_seconds(histogram: HdrHistogram, seconds: float) -> None:
     """Record a duration; values outside the range are clamped to it (never dropped)."""
-    us = int(round(seconds * 1_000_000))
+    us = round(seconds * 1_000_000)
     histogram.record_value(min(max(us, LOWEST_US), HIGHEST_US))
 
 
 def encode(histogram: HdrHistogram) -> str:
-    return histogram.encode().decode("ascii")
+    return str(histogram.encode().decode("ascii"))
 
 
 def decode(text: str) -> HdrHistogram:

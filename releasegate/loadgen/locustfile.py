@@ -11,7 +11,6 @@ ends the run early (an abort): the master tells the workers, which stop sending 
 from __future__ import annotations
 
 import json
-import os
 import resource
 import time
 import traceback
@@ -45,7 +44,7 @@ def _raise_file_limit() -> None:
 _raise_file_limit()
 
 
-@events.init_command_line_parser.add_listener
+@events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
 def _arguments(parser: Any) -> None:
     parser.add_argument("--rg-plan-file", default="", help="releasegate: the plan (master)")
     parser.add_argument("--rg-results", default="", help="releasegate: results folder (master)")
@@ -136,7 +135,7 @@ def _report(runner: Any, ctl: _Control, plan: Plan) -> None:
             return
 
 
-@events.init.add_listener
+@events.init.add_listener  # type: ignore[untyped-decorator]
 def _init(environment: Any, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, MasterRunner):
@@ -176,7 +175,7 @@ def _init_master(environment: Any, runner: Any) -> None:
     gevent.spawn(watch_stop)
 
 
-@events.test_start.add_listener
+@events.test_start.add_listener  # type: ignore[untyped-decorator]
 def _test_start(environment: Any, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner) and not CONTROL.ready.is_set() \
             and CONTROL.plan is None:
@@ -244,7 +243,7 @@ class LoadUser(FastHttpUser):
         done = clock()
         status = int(response.status_code or TRANSPORT_ERROR)
         timing = ctl.plan.server_timing
-        header = response.headers.get(timing.header) if response.headers else None
+        header = str(response.headers.get(timing.header) or "") if response.headers else None
         ctl.book.record(endpoint.name, done=done, corrected_s=done - intended,
                         raw_s=done - sent, status=status,
                         server_ms=server_duration_ms(header, timing.metric))

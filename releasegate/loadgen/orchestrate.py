@@ -41,6 +41,8 @@ class Live:
     seconds: dict[int, results.Second] = field(default_factory=dict)
     workers: dict[int, results.WorkerHealth] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    origin: float | None = None
+    """This process's monotonic time of the workers' first intended send (to ±0.5 s)."""
 
     def result(self, folder: Path) -> results.RunResult:
         return results.RunResult(self.plan, self.seconds, self.workers, folder)
@@ -109,7 +111,8 @@ class Processes:
 
 
 def run(plan: Plan, folder: Path, options: Options,
-        on_tick: Callable[[Live], str | None] = lambda _live: None) -> results.RunResult:
+        on_tick: Callable[[Live], str | None] = lambda _live: None,
+        live: Live | None = None) -> results.RunResult:
     """Run ``plan``; ``on_tick`` sees the run every half second and may return a reason to stop
     it early (an abort). Raises LoadRunFailed when the generator itself failed."""
     plan.validate()
@@ -132,12 +135,13 @@ def run(plan: Plan, folder: Path, options: Options,
         "--loglevel", "WARNING", "--rg-plan-file", str(plan_file), "--rg-results", str(folder),
     ]
     procs = Processes()
-    live = Live(plan)
+    live = live or Live(plan)
     try:
         master = procs.start(_locust(master_args, options.cpu_list), folder / "master.log")
+        wildcard = options.bind_host in ("0.0.0.0", "::")  # noqa: S104 (a comparison)
+        local = "127.0.0.1" if wildcard else options.bind_host
         for index in range(options.local_workers):
-            procs.start(_locust(["--worker", "--master-host", "127.0.0.1" if
-                                 options.bind_host in ("0.0.0.0", "::") else options.bind_host,
+            procs.start(_locust(["--worker", "--master-host", local,
                                  "--master-port", str(port), "--loglevel", "WARNING"],
                                 options.cpu_list), folder / f"worker-{index}.log")
         _follow(master, folder, live, on_tick, budget + JOIN_TIMEOUT_S + 30)
@@ -177,7 +181,10 @@ def _read_new(path: Path, offset: int, live: Live) -> int:
         chunk = handle.read()
     complete = chunk[: chunk.rfind(b"\n") + 1]
     for line in complete.splitlines():
-        results.absorb(json.loads(line), live.seconds, live.workers)
+        message = json.loads(line)
+        if live.origin is None:
+            live.origin = time.monotonic() - float(message["t"])
+        results.absorb(message, live.seconds, live.workers)
     return offset + len(complete)
 
 

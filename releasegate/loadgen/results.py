@@ -88,7 +88,7 @@ class RunResult:
 
     def measured(self) -> list[Second]:
         """Windows after the warm-up, in order."""
-        first = int(self.plan.warmup_s // self.plan.window_s)
+        first = int(self.plan.warmup_s / self.plan.window_s)
         return [s for i, s in sorted(self.seconds.items()) if i >= first]
 
     def endpoints(self, seconds: list[Second] | None = None) -> dict[str, Tally]:
@@ -106,7 +106,7 @@ class RunResult:
 
     def windows(self, length_s: float) -> list[tuple[float, Tally]]:
         """Consecutive windows of ``length_s`` after the warm-up: (start second, tally)."""
-        per = max(1, int(round(length_s / self.plan.window_s)))
+        per = max(1, round(length_s / self.plan.window_s))
         measured = self.measured()
         out = []
         for i in range(0, len(measured) - per + 1, per):

@@ -99,7 +99,8 @@ class Scenario:
         for e in endpoints:
             self.pools.update({name: [] for name in e.capture if name not in self.pools})
         self.consume = {name for name, s in self.sources.items() if s.consume}
-        self.rng = random.Random(seed * 1000 + worker)
+        # Which request comes next, not a secret: a seeded generator makes runs repeatable.
+        self.rng = random.Random(seed * 1000 + worker)  # noqa: S311
         self.worker = worker
         self.workers = max(workers, 1)
         self._counter = 0
@@ -143,7 +144,7 @@ class Scenario:
             self.pools[pool].extend(json_path(data, path)[:1])
 
     def _value(self, token: str, taken: dict[str, Any]) -> Any:
-        if token == "unique":
+        if token == "unique":  # noqa: S105 (a placeholder name)
             self._counter += 1
             return f"w{self.worker}-{self._counter}-{self.rng.randrange(10**6)}"
         if token.startswith("int:"):

@@ -35,15 +35,9 @@ class Schedule:
         self.start = start
         self.end = t
         self._stage = 0
-        self._next: float | None = self._first_of(0, phase)
+        self._k = 0
         self._phase = phase
         self.issued = 0
-
-    def _first_of(self, index: int, phase: float) -> float | None:
-        if index >= len(self._bounds):
-            return None
-        begin, _, interval = self._bounds[index]
-        return begin + phase * interval
 
     def stop_at(self, when: float) -> None:
         """End the timetable early (an abort): nothing intended after ``when`` is sent."""
@@ -57,17 +51,18 @@ class Schedule:
 
     def take(self) -> float | None:
         """The next intended send time, or None once the timetable is over."""
-        while self._next is not None:
+        while self._stage < len(self._bounds):
             begin, end, interval = self._bounds[self._stage]
-            if self._next >= end:
+            # From the stage's start by index, not by adding intervals: no drift over an hour.
+            when = begin + (self._phase + self._k) * interval
+            if when >= end - 1e-9:
                 self._stage += 1
-                self._next = self._first_of(self._stage, self._phase)
+                self._k = 0
                 continue
-            when = self._next
             if when >= self.end:
-                self._next = None
+                self._stage = len(self._bounds)
                 return None
-            self._next = when + interval
+            self._k += 1
             self.issued += 1
             return when
         return None

@@ -1,0 +1,44 @@
+"""Database statement times from the server's log, memory from the engine's stats, and the
+least-squares memory slope with its confidence interval."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from releasegate.measure.dbtiming import statement_durations_ms
+from releasegate.measure.memory import slope, used_mb
+
+LOG = """\
+2026-11-29 18:58:48.216 UTC [67] LOG:  duration: 0.095 ms  statement: ;
+2026-11-29 18:58:48.217 UTC [67] LOG:  duration: 0.099 ms  statement: BEGIN
+2026-11-29 18:58:48.218 UTC [67] LOG:  duration: 0.142 ms  parse <unnamed>: SELECT a FROM t
+2026-11-29 18:58:48.218 UTC [68] LOG:  duration: 9.000 ms  statement: SELECT count(*) FROM bills
+2026-11-29 18:58:48.218 UTC [67] LOG:  duration: 0.123 ms  bind <unnamed>: SELECT a FROM t
+2026-11-29 18:58:48.222 UTC [67] LOG:  duration: 2.000 ms  execute <unnamed>: SELECT a FROM t
+2026-11-29 18:58:48.223 UTC [67] LOG:  duration: 0.050 ms  statement: COMMIT
+2026-11-29 18:58:48.224 UTC [1] LOG:  parameter "log_min_duration_statement" changed to "0"
+"""
+
+
+def test_a_statement_time_is_parse_bind_and_execute_and_transaction_control_is_no_query() -> None:
+    assert statement_durations_ms(LOG) == [9.0, pytest.approx(2.265)]
+
+
+def test_memory_is_usage_minus_inactive_file_cache() -> None:
+    v2 = {"memory_stats": {"usage": 300 * 2**20, "stats": {"inactive_file": 100 * 2**20}}}
+    v1 = {"memory_stats": {"usage": 300 * 2**20, "stats": {"total_inactive_file": 50 * 2**20}}}
+    assert used_mb(v2) == 200.0 and used_mb(v1) == 250.0
+    assert used_mb({"memory_stats": {}}) is None
+
+
+def test_a_leak_has_a_slope_whose_interval_excludes_zero_and_flat_memory_does_not() -> None:
+    rng = random.Random(3)
+    leak = [(float(t), 100 + t * 0.05 + rng.gauss(0, 0.5)) for t in range(120)]  # 180 MB/h
+    flat = [(float(t), 100 + rng.gauss(0, 0.5)) for t in range(120)]
+    s = slope(leak)
+    assert s is not None and s.low > 100 and 150 < s.mb_per_hour < 210
+    f = slope(flat)
+    assert f is not None and f.low < 0 < f.high
+    assert slope(flat[:2]) is None
