@@ -67,6 +67,7 @@ class Second:
     intended: int = 0
     backlog: int = 0
     dropped: int = 0
+    lag: HdrHistogram = field(default_factory=hdr.new)
 
 
 @dataclass
@@ -159,4 +160,6 @@ def absorb(message: dict[str, Any], seconds: dict[int, Second],
             setattr(second, key, getattr(second, key) + int(window[key]))
             setattr(health, key, getattr(health, key) + int(window[key]))
         if window.get("lag"):
-            health.lag.decode_and_add(window["lag"].encode("ascii"))
+            lag = hdr.decode(window["lag"])
+            health.lag.add(lag)
+            second.lag.add(lag)

@@ -35,13 +35,16 @@ class Schedule:
         self.start = start
         self.end = t
         self._stage = 0
+        self._aborted = False
         self._k = 0
         self._phase = phase
         self.issued = 0
 
     def stop_at(self, when: float) -> None:
-        """End the timetable early (an abort): nothing intended after ``when`` is sent."""
+        """End the timetable early (an abort): nothing more is sent, not even the sends that
+        are already due and wait for a free client; they are counted as dropped."""
         self.end = min(self.end, when)
+        self._aborted = True
 
     def stage_at(self, when: float) -> int:
         for i, (begin, end, _) in enumerate(self._bounds):
@@ -51,6 +54,9 @@ class Schedule:
 
     def take(self) -> float | None:
         """The next intended send time, or None once the timetable is over."""
+        return None if self._aborted else self._advance()
+
+    def _advance(self) -> float | None:
         while self._stage < len(self._bounds):
             begin, end, interval = self._bounds[self._stage]
             # From the stage's start by index, not by adding intervals: no drift over an hour.
@@ -70,6 +76,6 @@ class Schedule:
     def drain(self) -> int:
         """Count (and consume) the intended sends no client took before the end: dropped."""
         count = 0
-        while self.take() is not None:
+        while self._advance() is not None:
             count += 1
         return count

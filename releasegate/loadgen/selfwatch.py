@@ -10,6 +10,7 @@ be trusted (a failing one only gets worse with them).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from releasegate.loadgen import hdr
 from releasegate.loadgen.results import RunResult
@@ -26,23 +27,37 @@ class Limits:
     dropped_ratio: float = 0.01
 
 
-def problems(result: RunResult, limits: Limits = Limits()) -> list[str]:
-    """Reasons the generator's figures cannot be trusted (empty when they can)."""
+def problems(result: RunResult, limits: Limits = Limits(),
+             until_s: float | None = None) -> list[str]:
+    """Reasons the generator's figures cannot be trusted (empty when they can); ``until_s``
+    limits the judgement to the run's first seconds (a stress run up to its breaking step)."""
     found: list[str] = []
     warmup = result.plan.warmup_s
+    end = float("inf") if until_s is None else until_s
     for index, worker in sorted(result.workers.items()):
-        samples = [cpu for t, cpu in worker.cpu if t >= warmup]
+        samples = [cpu for t, cpu in worker.cpu if warmup <= t <= end]
         busy = [cpu for cpu in samples if cpu >= limits.cpu_percent]
         if samples and len(busy) / len(samples) > limits.cpu_share:
             found.append(f"load worker {index} was saturated: CPU ≥ {limits.cpu_percent:g} % "
                          f"in {len(busy)} of {len(samples)} seconds (add --load-workers or "
                          "machines, or lower the rate)")
-        lag = hdr.percentile_ms(worker.lag, 99.0)
+        lag = hdr.percentile_ms(worker.lag if until_s is None else _lag(result, index, end),
+                                99.0)
         if lag is not None and lag > limits.lag_p99_ms:
             found.append(f"load worker {index} was late: it woke {lag:.0f} ms after the "
                          f"intended send time (p99; limit {limits.lag_p99_ms:g} ms), so the "
                          "machine, not the server, set the pace")
     return found
+
+
+def _lag(result: RunResult, worker: int, end_s: float) -> Any:
+    """The worker's lag over the windows before ``end_s`` (windows keep all workers' lag, so
+    this is the merged lag of those seconds: a late worker still shows)."""
+    merged = hdr.new()
+    for index, second in result.seconds.items():
+        if (index + 1) * result.plan.window_s <= end_s:
+            merged.add(second.lag)
+    return merged
 
 
 def dropped_problem(result: RunResult, limits: Limits = Limits()) -> str:

@@ -20,7 +20,6 @@ from releasegate.fixtures.loadjudge import (
 
 from releasegate.config.profile import Profile
 from releasegate.config.sections.load import LoadSettings
-from releasegate.gate import say
 from releasegate.loadgen import hdr
 from releasegate.loadgen.plan import Stage
 from releasegate.loadgen.rules import Abort, WindowRule
@@ -80,7 +79,7 @@ def test_normal_load(load_runner: LoadRunner, load_settings: LoadSettings,
     finally:
         statements = window.close() if window else []
     until = int(time.time()) + 1
-    say(f"load: {plan.duration_s:.0f} s at {s.rate:g} req/s took {run.seconds:.0f} s")
+    load_runner.say(f"load: {plan.duration_s:.0f} s at {s.rate:g} req/s took {run.seconds:.0f} s")
     extra = {**run_evidence(run), "scenario_check": checked, "reference_data": reference_data}
     if untrusted(run, verdicts, CRITERIA):
         verdicts.done()

@@ -56,6 +56,8 @@ class SoakSettings:
     """First and last window compared for drift."""
     probe_path: str | None = None
     """Probed every second for REL-AVAILABILITY; None: the app's health_path."""
+    probe_timeout_s: float = 2.0
+    """A probe not answered 200 within this is a second of unavailability."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,8 @@ def _soak(t: Table) -> SoakSettings:
     s = SoakSettings(rate=None if rate is None else _positive(t, "rate", rate),
                      duration_s=_durations(t, "duration_s", d.duration_s),
                      window_s=_durations(t, "window_s", d.window_s),
-                     probe_path=t.text("probe_path", None))
+                     probe_path=t.text("probe_path", None),
+                     probe_timeout_s=_positive(t, "probe_timeout_s", d.probe_timeout_s))
     t.finish()
     for mode in ("ci", "release"):
         if 3 * s.window_s.of(mode) > s.duration_s.of(mode):
