@@ -11,6 +11,7 @@ ends the run early (an abort): the master tells the workers, which stop sending 
 from __future__ import annotations
 
 import json
+import random
 import resource
 import time
 import traceback
@@ -128,11 +129,21 @@ def _report(runner: Any, ctl: _Control, plan: Plan) -> None:
         windows = ctl.book.flush(None if over else now)
         runner.send_message("rg_windows", {
             "worker": ctl.worker, "t": now - ctl.start, "cpu": process.cpu_percent(None),
+            "users": runner.user_count, "connections": _established(process),
             "windows": windows})
         if over:
             runner.send_message("rg_done", {"worker": ctl.worker, "dropped": dropped,
                                             "issued": getattr(ctl.schedule, "issued", None)})
             return
+
+
+def _established(process: psutil.Process) -> int | None:
+    """TCP connections this worker holds open (the concurrency test's clients)."""
+    try:
+        return sum(1 for c in process.net_connections(kind="tcp")
+                   if c.status == psutil.CONN_ESTABLISHED)
+    except psutil.Error:
+        return None
 
 
 @events.init.add_listener  # type: ignore[untyped-decorator]
@@ -189,6 +200,7 @@ class LoadUser(FastHttpUser):
 
     host = "http://127.0.0.1"
     wait_time = constant(0)
+    _started = False
 
     @task
     def send(self) -> None:
@@ -215,8 +227,15 @@ class LoadUser(FastHttpUser):
         self._one(ctl, intended, backlog=max(now - intended, 0.0), lag=lag)
 
     def _closed(self, ctl: _Control) -> None:
+        assert ctl.plan is not None
         now = clock()
-        if now < ctl.start:
+        if not self._started:
+            # Clients begin at random moments within one think time, so that N of them
+            # spread their requests instead of arriving in one burst.
+            self._started = True
+            gevent.sleep(max(ctl.start - now, 0.0)
+                          + random.uniform(0.0, ctl.plan.think_s))  # noqa: S311
+        elif now < ctl.start:
             gevent.sleep(ctl.start - now)
         if clock() >= ctl.end:
             raise StopUser()

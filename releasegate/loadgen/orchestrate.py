@@ -41,6 +41,8 @@ class Live:
     seconds: dict[int, results.Second] = field(default_factory=dict)
     workers: dict[int, results.WorkerHealth] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    pids: list[int] = field(default_factory=list)
+    """Every process the run started (ended by the time ``run`` returns or raises)."""
     origin: float | None = None
     """This process's monotonic time of the workers' first intended send (to ±0.5 s)."""
 
@@ -58,6 +60,8 @@ class Options:
     """The master's port; 0 picks a free one."""
     cpu_list: str = ""
     """taskset CPU list for every Locust process (benchmarks); empty: no pinning."""
+    join_timeout_s: int = JOIN_TIMEOUT_S
+    """How long the master waits for its workers before the run fails."""
 
 
 def free_port(host: str) -> int:
@@ -129,8 +133,9 @@ def run(plan: Plan, folder: Path, options: Options,
     master_args = [
         "--master", "--headless", "--master-bind-host", options.bind_host,
         "--master-bind-port", str(port), "--expect-workers", str(expected),
-        "--expect-workers-max-wait", str(JOIN_TIMEOUT_S), "-u", str(users),
-        "-r", str(max(users, 1)), "--run-time", f"{int(budget) + JOIN_TIMEOUT_S}s",
+        "--expect-workers-max-wait", str(options.join_timeout_s), "-u", str(users),
+        "-r", str(plan.spawn_rate or max(users, 1)),
+        "--run-time", f"{int(budget) + options.join_timeout_s}s",
         "--host", plan.base_url, "--exit-code-on-error", "0", "--only-summary",
         "--loglevel", "WARNING", "--rg-plan-file", str(plan_file), "--rg-results", str(folder),
     ]
@@ -144,7 +149,8 @@ def run(plan: Plan, folder: Path, options: Options,
             procs.start(_locust(["--worker", "--master-host", local,
                                  "--master-port", str(port), "--loglevel", "WARNING"],
                                 options.cpu_list), folder / f"worker-{index}.log")
-        _follow(master, folder, live, on_tick, budget + JOIN_TIMEOUT_S + 30)
+        live.pids = [p.pid for p in procs.procs]
+        _follow(master, folder, live, on_tick, budget + options.join_timeout_s + 30)
     finally:
         procs.end()
         stray = procs.alive()

@@ -54,6 +54,8 @@ class Plan:
     window_s: float = 1.0
     lead_s: float = 2.0
     """Time between a worker's set-up and its first intended send, for clients to spawn."""
+    spawn_rate: float = 0.0
+    """Clients started per second over all workers; 0: all at once."""
     server_timing: ServerTiming = field(default_factory=ServerTiming)
     seed: int = 1
 

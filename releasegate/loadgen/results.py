@@ -73,6 +73,8 @@ class Second:
 @dataclass
 class WorkerHealth:
     cpu: list[tuple[float, float]] = field(default_factory=list)
+    users: list[tuple[float, int, int | None]] = field(default_factory=list)
+    """(t, clients running, TCP connections established) once a second."""
     lag: HdrHistogram = field(default_factory=hdr.new)
     intended: int = 0
     backlog: int = 0
@@ -149,6 +151,9 @@ def absorb(message: dict[str, Any], seconds: dict[int, Second],
     health = workers.setdefault(int(message["worker"]), WorkerHealth())
     if message.get("cpu") is not None:
         health.cpu.append((float(message["t"]), float(message["cpu"])))
+    if message.get("users") is not None:
+        health.users.append((float(message["t"]), int(message["users"]),
+                             message.get("connections")))
     for window in message["windows"]:
         second = seconds.setdefault(int(window["w"]), Second(int(window["w"])))
         for name, data in window["endpoints"].items():
