@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from releasegate.config.reader import Table
+from releasegate.criteria import catalog
 from releasegate.errors import ConfigError
 from releasegate.loadgen.plan import ServerTiming
 from releasegate.loadgen.scenario import endpoint_from
+from releasegate.loadgen.scenarios import scenario_endpoints
 from releasegate.loadgen.selfwatch import Limits
 
 
@@ -242,4 +244,27 @@ def parse(t: Table) -> LoadSettings:
     for mode in ("ci", "release"):
         if settings.warmup_s.of(mode) >= settings.duration_s.of(mode):
             raise t.error("warmup_s", f"{mode}: the warm-up is not shorter than the run")
+    _enough_samples(t, settings)
     return settings
+
+
+def _enough_samples(t: Table, s: LoadSettings) -> None:
+    """Refuse durations that cannot give an endpoint PERF-API-P95's documented minimum of
+    samples: such a run would end insufficient after minutes, for a reason known now."""
+    try:
+        endpoints = scenario_endpoints(s.scenario, s.scenario_config)
+    except ConfigError as exc:
+        raise ConfigError(f"{t.file}: load.scenario: {exc.message}", hint=exc.hint) from None
+    if not endpoints:
+        return
+    need = catalog.get("PERF-API-P95").min_samples
+    total = sum(e.weight for e in endpoints)
+    rarest = min(endpoints, key=lambda e: e.weight)
+    for mode in ("ci", "release"):
+        seconds = s.duration_s.of(mode) - s.warmup_s.of(mode)
+        expected = s.rate * seconds * rarest.weight / total
+        if expected < need:
+            raise t.error("duration_s", f"{mode}: endpoint {rarest.name!r} would get about "
+                          f"{expected:.0f} requests ({rarest.weight:g}/{total:g} of {s.rate:g}/s "
+                          f"over {seconds:g} s), fewer than the {need} PERF-API-P95 needs",
+                          "raise rate or duration_s, or that endpoint's weight")
