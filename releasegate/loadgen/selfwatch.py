@@ -25,6 +25,8 @@ class Limits:
     lag_p99_ms: float = 50.0
     """The worker woke this late (p99) for the sends it was waiting for: it was late."""
     dropped_ratio: float = 0.01
+    others_cpu_share: float = 0.25
+    """Other processes may use at most this share of the machine's CPU during a run."""
 
 
 def problems(result: RunResult, limits: Limits = Limits(),

@@ -199,7 +199,8 @@ def _endpoint_tables(t: Table, key: str, items: list[Any]) -> list[dict[str, Any
 def _generator(t: Table) -> Limits:
     d = Limits()
     limits = Limits(cpu_percent=_positive(t, "cpu_percent", d.cpu_percent),
-                    lag_p99_ms=_positive(t, "lag_p99_ms", d.lag_p99_ms))
+                    lag_p99_ms=_positive(t, "lag_p99_ms", d.lag_p99_ms),
+                    others_cpu_share=_positive(t, "others_cpu_share", d.others_cpu_share))
     t.finish()
     if limits.cpu_percent > 100:
         raise t.error("cpu_percent", "a share of one core is at most 100")
