@@ -55,6 +55,7 @@ unit: setup
 
 app-test:
 	$(MAKE) -C sut/rento test
+	$(MAKE) -C tests/apps/ledger test
 
 # The fast part of the gate's proof of itself; `make selfcheck` runs the whole detection matrix.
 selftest: setup

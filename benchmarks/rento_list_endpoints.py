@@ -223,9 +223,9 @@ def main() -> int:
             seed_seconds = time.monotonic() - t
             print(f"seed: exit {seeded.exit_code} in {seed_seconds:.1f} s")
             if not seeded.ok:
-                print(seeded.output[-2000:], file=sys.stderr)
+                print(seeded.transcript()[-2000:], file=sys.stderr)
                 return 1
-            token = str(login(info.base_url, profile.login, info.secrets).token)
+            token = str(login(info.base_url, profile.login, info.template_values()).token)
             stop = threading.Event()
             sampler = threading.Thread(target=sample_memory, args=(app, stop, memory))
             cpu_start: dict[str, float] = {}

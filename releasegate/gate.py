@@ -125,7 +125,7 @@ def _with_external(profile: Profile, options: RunOptions) -> Profile:
         dsn=options.dsn or base.dsn,
         app_container=options.containers.get("app", base.app_container),
         db_container=options.containers.get("db", base.db_container),
-        app_db_host=base.app_db_host,
+        app_db_host=base.app_db_host, allow_disruption=base.allow_disruption,
     )
     return dataclasses.replace(profile, provider="external", external=target)
 
@@ -137,6 +137,26 @@ def git_revision(cwd: Path) -> str:
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def application_revision(profile: Profile, info: StackInfo | None) -> str:
+    """The revision of what was tested: the build context's git commit (``-dirty`` with local
+    changes), or the image the profile names — never the harness's own checkout."""
+    app = profile.app
+    if profile.provider == "external":
+        return "unknown (an external environment)"
+    if app.build is not None:
+        revision = git_revision(app.build.context)
+        try:
+            dirty = subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no", "--", "."],
+                cwd=app.build.context, check=True, capture_output=True, text=True, timeout=5,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            dirty = ""
+        return f"{revision}-dirty" if dirty and revision != "unknown" else revision
+    image_id = info.startup.image_id if info is not None else ""
+    return f"image {app.image} ({image_id[:19]})" if image_id else f"image {app.image}"
 
 
 def check_allure_gate(reports_dir: Path, decision: ReleaseDecision) -> None:
@@ -293,7 +313,8 @@ class GateRun:
         env = {
             "releasegate": __version__, "python": platform.python_version(),
             "machine": f"{platform.node()} {platform.system()} {platform.machine()}",
-            "git_revision": git_revision(Path.cwd()), "profile": self.profile.name,
+            "git_revision": application_revision(self.profile, self.info),
+            "profile": self.profile.name,
         }
         if self.info is not None:
             env.update(self.info.facts)

@@ -23,10 +23,17 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str], *, file: Path) -> dict[str, Any]:
+def apply_overrides(
+    data: dict[str, Any], overrides: list[str], *, file: Path
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The data with every override applied, and the raw text given for each overridden key.
+
+    The raw text lets a key whose schema says string keep what was typed: ``python=3.10`` parses
+    as the number 3.1, but the profile reader takes ``"3.10"`` for a string key."""
     if not overrides:
-        return data
+        return data, {}
     result = copy.deepcopy(data)
+    texts: dict[str, str] = {}
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -41,4 +48,5 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], *, file: Path) -
                                   hint="override a leaf key")
             node = child
         node[parts[-1]] = parse_value(value)
-    return result
+        texts[".".join(parts)] = value.strip()
+    return result, texts

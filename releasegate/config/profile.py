@@ -13,8 +13,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from releasegate.config.flows import E2ESpec, parse_e2e
 from releasegate.config.overrides import apply_overrides
 from releasegate.config.reader import Table
+from releasegate.config.recipes import (
+    DEFAULT_REQUEST_ID_HEADER,
+    AlertSettings,
+    CommandSpec,
+    LoginRecipe,
+    LogSettings,
+    parse_alerts,
+    parse_commands,
+    parse_login,
+    parse_logs,
+)
 from releasegate.config.sections import PARSERS as SECTION_PARSERS
 from releasegate.criteria import catalog
 from releasegate.criteria.options import defaults as option_defaults
@@ -55,6 +67,8 @@ class AppService:
     restart_policy: str
     on_unhealthy: str
     log_file: str | None
+    request_id_header: str = DEFAULT_REQUEST_ID_HEADER
+    logs: LogSettings = field(default_factory=LogSettings)
 
 
 @dataclass(frozen=True)
@@ -76,14 +90,6 @@ class SecretSpec:
 
 
 @dataclass(frozen=True)
-class LoginRecipe:
-    method: str
-    path: str
-    body: dict[str, Any]
-    token_field: str
-
-
-@dataclass(frozen=True)
 class ExternalTarget:
     base_url: str
     dsn: str | None = None
@@ -91,6 +97,9 @@ class ExternalTarget:
     db_container: str | None = None
     app_db_host: str | None = None
     """host:port of the database as the application reaches it (for commands run in the app)."""
+    allow_disruption: bool = False
+    """Whether the suites may stop or restart this environment's containers (never by default:
+    someone else's environment is not the harness's to break)."""
 
 
 @dataclass(frozen=True)
@@ -104,9 +113,9 @@ class Profile:
     db: PostgresService | None
     secrets: dict[str, SecretSpec]
     login: LoginRecipe | None
-    commands: dict[str, list[str]]
+    commands: dict[str, CommandSpec]
     probes: dict[str, dict[str, Any]]
-    e2e: dict[str, Any]
+    e2e: E2ESpec
     thresholds: dict[str, Threshold]
     """Every required criterion: the documented catalogue minus valid exclusions."""
     external: ExternalTarget | None
@@ -115,6 +124,7 @@ class Profile:
     sections: dict[str, Any] = field(default_factory=dict)
     """Suite-owned sections, parsed (releasegate/config/sections)."""
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def section(self, name: str) -> Any:
         """A suite's settings: the profile's table, or the documented defaults."""
@@ -125,6 +135,13 @@ class Profile:
         threshold = self.thresholds.get(criterion_id) or Threshold.documented(
             catalog.get(criterion_id))
         return threshold.option(name)
+
+    def disruption_refusal(self) -> str:
+        """Why no suite may stop or restart a container of this environment ("" if one may)."""
+        if self.provider != "external" or (self.external and self.external.allow_disruption):
+            return ""
+        return ("the environment is external and its profile does not allow disruptive tests "
+                "there ([external] allow_disruption = true would)")
 
 
 def load_profile(
@@ -137,12 +154,13 @@ def load_profile(
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}", hint="fix the syntax") from None
-    data = apply_overrides(data, list(overrides), file=file)
-    return parse_profile(data, file=file, today=today or date.today())
+    data, typed = apply_overrides(data, list(overrides), file=file)
+    return parse_profile(data, file=file, today=today or date.today(), overridden=typed)
 
 
-def parse_profile(data: dict[str, Any], *, file: Path, today: date) -> Profile:
-    root = Table(data, file=file)
+def parse_profile(data: dict[str, Any], *, file: Path, today: date,
+                  overridden: dict[str, str] | None = None) -> Profile:
+    root = Table(data, file=file, overridden=overridden)
     meta = root.table("profile", required=True)
     assert meta is not None
     name = meta.text("name")
@@ -159,11 +177,11 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date) -> Profile:
     secrets = _secrets(root.tables("secrets"))
     services = root.tables("services")
     app, db = _services(services, file=file, base=file.parent)
-    login = _login(root.table("login"))
-    commands = _commands(root.table("commands"))
+    login = parse_login(root.table("login"))
+    commands = parse_commands(root.table("commands"))
     probes = _probes(root.tables("probes"))
-    e2e_table = root.table("e2e")
-    e2e = dict(e2e_table.data) if e2e_table else {}
+    e2e = parse_e2e(root.table("e2e"), has_login=login is not None)
+    alerts = parse_alerts(root.table("alerts"))
     external = _external(root.table("external"))
     sections = {name: parse(root.table(name) or Table({}, file=file, where=name))
                 for name, parse in SECTION_PARSERS.items()}
@@ -180,7 +198,7 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date) -> Profile:
         path=file, name=name, description=description, provider=provider,
         health_timeout_s=health_timeout, app=app, db=db, secrets=secrets, login=login,
         commands=commands, probes=probes, e2e=e2e, thresholds=thresholds, external=external,
-        exclusions=exclusions, sections=sections, raw=data,
+        exclusions=exclusions, sections=sections, raw=data, alerts=alerts,
     )
 
 
@@ -253,11 +271,16 @@ def _app(name: str, t: Table, base: Path) -> AppService:
     for key, value in paths.items():
         if value is not None and not value.startswith("/"):
             raise t.error(key, f"{value!r} must start with '/'")
+    log_file = t.text("log_file", None)
+    header = t.text("request_id_header", DEFAULT_REQUEST_ID_HEADER)
+    if not header.strip():
+        raise t.error("request_id_header", "must not be empty")
     return AppService(
         name=name, build=build, image=image, port=port, health_path=paths["health_path"],
         liveness_path=paths["liveness_path"] or paths["health_path"],
         openapi_path=paths["openapi_path"], env=t.str_map("env"), restart_policy=policy,
-        on_unhealthy=on_unhealthy, log_file=t.text("log_file", None),
+        on_unhealthy=on_unhealthy, log_file=log_file, request_id_header=header,
+        logs=parse_logs(t.table("logs"), log_file=log_file, where=t),
     )
 
 
@@ -267,17 +290,6 @@ def _postgres(name: str, t: Table) -> PostgresService:
         database=t.text("database", "postgres"), password=t.text("password"),
         tls=t.flag("tls", True), image=t.text("image", None),
     )
-
-
-def _login(t: Table | None) -> LoginRecipe | None:
-    if t is None:
-        return None
-    recipe = LoginRecipe(
-        method=t.choice("method", ("POST", "GET"), "POST"), path=t.text("path"),
-        body=dict(t.typed("body", dict, {})), token_field=t.text("token_field", "access_token"),
-    )
-    t.finish()
-    return recipe
 
 
 PROBES = {
@@ -303,16 +315,6 @@ def _probes(tables: dict[str, Table]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _commands(t: Table | None) -> dict[str, list[str]]:
-    if t is None:
-        return {}
-    out = {key: t.str_list(key) for key in list(t.data)}
-    for key, argv in out.items():
-        if not argv:
-            raise t.error(key, "empty command")
-    return out
-
-
 def _external(t: Table | None) -> ExternalTarget | None:
     if t is None:
         return None
@@ -320,6 +322,7 @@ def _external(t: Table | None) -> ExternalTarget | None:
         base_url=t.text("base_url").rstrip("/"), dsn=t.text("dsn", None),
         app_container=t.text("app_container", None), db_container=t.text("db_container", None),
         app_db_host=t.text("app_db_host", None),
+        allow_disruption=t.flag("allow_disruption", False),
     )
     t.finish()
     if not target.base_url.startswith(("http://", "https://")):

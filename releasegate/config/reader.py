@@ -18,11 +18,19 @@ _MISSING = object()
 
 
 class Table:
-    def __init__(self, data: dict[str, Any], *, file: Path, where: str = "") -> None:
+    def __init__(self, data: dict[str, Any], *, file: Path, where: str = "",
+                 overridden: dict[str, str] | None = None) -> None:
         self.data = data
         self.file = file
         self.where = where
+        self.overridden = overridden if overridden is not None else {}
+        """Raw ``--set`` text by dotted key path: a string key keeps exactly what was typed."""
         self._taken: set[str] = set()
+
+    def _raw(self, key: str, value: object) -> object:
+        """An overridden value as typed when it was read as something other than a string."""
+        raw = self.overridden.get(self.key_path(key))
+        return raw if raw is not None and not isinstance(value, str) else value
 
     def key_path(self, key: str) -> str:
         if not key:
@@ -59,7 +67,15 @@ class Table:
             raise self.error(key, f"expected {names}, got {type(value).__name__} {value!r}")
         return value  # type: ignore[return-value]
 
+    def value(self, key: str, default: object = _MISSING) -> Any:
+        """Any TOML value, as written (a request body, an expected answer)."""
+        return self._get(key, default)
+
     def text(self, key: str, default: object = _MISSING) -> Any:
+        raw = self._raw(key, self.data[key]) if key in self.data else None
+        if isinstance(raw, str):
+            self._taken.add(key)
+            return raw
         return self.typed(key, str, default)
 
     def integer(self, key: str, default: object = _MISSING) -> Any:
@@ -90,6 +106,7 @@ class Table:
         table = self.typed(key, dict, {})
         out: dict[str, str] = {}
         for k, v in table.items():
+            v = self._raw(f"{key}.{k}", v)
             if isinstance(v, bool) or not isinstance(v, (str, int, float)):
                 raise self.error(f"{key}.{k}", f"expected a string, got {type(v).__name__}")
             out[k] = str(v)
@@ -101,7 +118,7 @@ class Table:
             return None
         if not isinstance(value, dict):
             raise self.error(key, f"expected a table, got {type(value).__name__}")
-        return Table(value, file=self.file, where=self.key_path(key))
+        return Table(value, file=self.file, where=self.key_path(key), overridden=self.overridden)
 
     def tables(self, key: str) -> dict[str, Table]:
         outer = self.table(key)

@@ -36,6 +36,11 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _note(assignment: str, comment: str) -> str:
+    """A value with a plain comment beside it: a default to know about, not a guess to check."""
+    return f"{assignment.ljust(_COLUMN - 1)} # {comment}"
+
+
 def _line(assignment: str, why: str | None = None) -> str:
     if why is None:
         return assignment
@@ -136,23 +141,27 @@ def _env_and_login(login: starter.LoginGuess | None) -> list[str]:
                 "# harness gets a session for the checks that need one:",
                 "# [login]", '# path = "/login"',
                 '# body = { username = "admin", password = "{secret.admin_password}" }']
-    fields = {login.user_field: "admin", login.password_field: "{secret.admin_password}"}
+    fields = {login.user_field: "{login.username}", login.password_field: "{login.password}"}
     if login.form:
         fields["grant_type"] = "password"  # RFC 6749 requires it in the password grant
     body = "{ " + ", ".join(f"{key} = {_q(value)}" for key, value in fields.items()) + " }"
     lines += ["# How the harness gets a session (an account the app creates from its "
               "environment).", "[login]", 'method = "POST"',
-              _line(f"path = {_q(login.path)}", login.why),
-              _line(f"body = {body}", "an account the app has at start")]
+              _line(f"path = {_q(login.path)}", login.why)]
     if login.form:
-        lines.append(_line('# body_format = "form"', "form-encoded, as OAuth2's password "
-                           "flow wants it"))
-    token = login.token_field or "access_token"
-    lines += [_line(f"# token_path = {_q(token)}",
-                    f"the answer's {token!r} field" if login.token_field else
-                    "where the answer carries the token (dotted path: data.token)"),
-              _line('# header = "Authorization"', "where later requests carry it"),
-              _line('# scheme = "Bearer"', 'written before the token ("" for none)')]
+        lines.append(_note('body_format = "form"', "form-encoded, as OAuth2's password flow "
+                                                   "wants it"))
+    lines += [_line(f"body = {body}", "the fields the login operation takes"),
+              _line('username = "admin"', "an account the app has at start"),
+              'password = "{secret.admin_password}"']
+    if login.token_field:
+        lines.append(_note(f"token_path = {_q(login.token_field)}",
+                           f"the answer's {login.token_field!r} field"))
+    else:
+        lines.append(_line('token_path = "access_token"',
+                           "where the answer carries the token (dotted path: data.token)"))
+    lines += [_note('# header = "Authorization"', "where later requests carry it"),
+              _note('# scheme = "Bearer"', 'written before the token ("" for none)')]
     return lines
 
 
@@ -167,8 +176,12 @@ def _suggestions() -> list[str]:
         '"{scratch.url}"]',
         "", "# An authenticated request that makes the app fail with a 5xx (alert pipeline check).",
         "# [probes.server_error]", '# method = "POST"', '# path = "/api/diagnostics/error"',
-        "", "# The business flow FUNC-E2E-FLOWS drives; without one it is insufficient.",
-        "# [e2e]", '# flow = "package.module:function"',
+        "", "# The business flow FUNC-E2E-FLOWS drives, as steps (README: declarative flows);",
+        "# without one it is insufficient.",
+        "# [[e2e.steps]]", '# name = "create an order"', '# method = "POST"',
+        '# path = "/orders"', '# json = { item = "widget {run.tag}", quantity = 2 }',
+        "# expect_status = 201", '# capture = { order_id = "id" }',
+        "# expect = { quantity = 2 }",
     ]
 
 

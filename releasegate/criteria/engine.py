@@ -69,7 +69,10 @@ def _headline(parts: list[Measurement], cmp: Comparator) -> float | None:
     return max(values) if cmp in (Comparator.LT, Comparator.LE) else min(values)
 
 
-def judge(threshold: Threshold, measurements: list[Measurement], today: date) -> VerdictRecord:
+def judge(threshold: Threshold, measurements: list[Measurement], today: date, *,
+          whole: bool = True) -> VerdictRecord:
+    """The criterion's verdict from its parts. ``whole=False`` judges the given parts alone (a
+    test's immediate feedback): a pooled criterion's minimum then waits for the whole run."""
     c = threshold.criterion
     eff = _effective(threshold, today)
     record = VerdictRecord(
@@ -85,8 +88,10 @@ def judge(threshold: Threshold, measurements: list[Measurement], today: date) ->
         return record
 
     verdicts: list[Verdict] = []
+    # A pooled criterion's parts are samples of one series: the minimum applies to them together.
+    part_minimum = 1 if c.pooled else eff.min_samples
     for m in measurements:
-        verdict, reason = _judge_part(m, eff.limit, eff.min_samples, c.comparator)
+        verdict, reason = _judge_part(m, eff.limit, part_minimum, c.comparator)
         verdicts.append(verdict)
         if reason:
             prefix = f"[{m.scope}] " if m.scope else ""
@@ -98,6 +103,13 @@ def judge(threshold: Threshold, measurements: list[Measurement], today: date) ->
         })
         record.attachments.extend(m.attachments)
 
+    if c.pooled and whole:
+        pooled = sum(m.samples for m in measurements
+                     if m.outcome is Outcome.MEASURED and m.value is not None)
+        if pooled < eff.min_samples:
+            verdicts.append(Verdict.INSUFFICIENT)
+            record.reasons.append(f"{pooled} sample(s) over the whole run, at least "
+                                  f"{eff.min_samples} needed to claim this")
     record.verdict = worst(verdicts)
     record.measured = _headline(measurements, c.comparator)
     record.samples = sum(m.samples for m in measurements)

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from releasegate.measure.jsonpath import MISSING, dig
+
 _MAX_ALERTS = 10_000
 _MAX_BODY = 1_000_000
 READ_PATH = "/__releasegate/alerts"
@@ -99,13 +101,15 @@ def read_alerts(read_url: str, *, timeout: float = 5.0) -> list[dict[str, Any]]:
 def wait_for_alert(
     read_url: str, match: dict[str, str], *, timeout: float, since: float = 0.0
 ) -> dict[str, Any] | None:
-    """The first alert whose JSON body has every key/value of ``match``, or None at timeout."""
+    """The first alert whose JSON body has, at every dotted path of ``match`` (the profile's
+    ``[alerts] request_id_path``, say), the value given; None at timeout."""
     deadline = time.monotonic() + timeout
     while True:
         for alert in read_alerts(read_url):
             body = alert.get("body")
-            if alert["received_at"] >= since and isinstance(body, dict) and all(
-                str(body.get(k)) == v for k, v in match.items()
+            if alert["received_at"] >= since and isinstance(body, (dict, list)) and all(
+                (found := dig(body, path)) is not MISSING and str(found) == value
+                for path, value in match.items()
             ):
                 return alert
         if time.monotonic() >= deadline:

@@ -27,7 +27,6 @@ LEAK_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 DEFAULT_FIELDS = {"code": "code", "message": "message", "request_id": "request_id"}
 """Role → the application's own field name in its error bodies."""
-REQUEST_ID_HEADER = "X-Request-ID"
 
 
 def leaks(text: str) -> list[str]:
@@ -35,9 +34,12 @@ def leaks(text: str) -> list[str]:
 
 
 def body_violations(
-    response: httpx.Response, *, fields: Mapping[str, str] = DEFAULT_FIELDS
+    response: httpx.Response, *, request_id_header: str,
+    fields: Mapping[str, str] = DEFAULT_FIELDS,
 ) -> list[str]:
-    """Everything wrong with one error response; an empty list means it is well formed."""
+    """Everything wrong with one error response; an empty list means it is well formed.
+
+    ``request_id_header`` is the profile's (``[services.app] request_id_header``)."""
     problems: list[str] = []
     text = response.text
     try:
@@ -49,9 +51,9 @@ def body_violations(
     missing = [name for name in fields.values() if not body.get(name)]
     if missing:
         problems.append(f"missing {', '.join(missing)}")
-    header_id = response.headers.get(REQUEST_ID_HEADER)
+    header_id = response.headers.get(request_id_header)
     if not header_id:
-        problems.append(f"no {REQUEST_ID_HEADER} header")
+        problems.append(f"no {request_id_header} header")
     elif "request_id" in fields and body.get(fields["request_id"]) != header_id:
         name = fields["request_id"]
         problems.append(f"body {name} {body.get(name)!r} ≠ header {header_id!r}")

@@ -85,7 +85,7 @@ class Recorder:
         self._on_record(criterion)
         threshold = self.thresholds.get(criterion)
         if threshold is not None and fail_test:
-            part = judge(threshold, [m], date.today())
+            part = judge(threshold, [m], date.today(), whole=False)
             if part.verdict not in (Verdict.PASS, Verdict.WAIVED):
                 raise CriterionBreached(
                     f"{criterion} {part.verdict.value}: {'; '.join(part.reasons)}",

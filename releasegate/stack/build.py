@@ -4,6 +4,12 @@ Behind a TLS-inspecting proxy (or on this kind of machine) a package install ins
 only works with the host's CA bundle. The profile names where the Dockerfile expects it; the
 bundle goes into a *copy* of the context, so the source tree stays clean and only the build
 stage — never the final image, if the Dockerfile is written that way — sees it.
+
+Each run rebuilds under the same tag; the image that tag named before is removed once nothing
+names it any more and its labels say this harness built it, so runs do not pile up dangling
+images. The earlier stages of a multi-stage build (a ``build`` stage holding a virtualenv, say)
+are tagged ``<tag>-stage<N>``: kept as the next build's cache while current, removed once a
+rebuild replaces them.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -21,11 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import docker.errors
+
 from releasegate.config.profile import BuildSpec
 from releasegate.errors import EnvironmentProblem
+from releasegate.stack.labels import ROLE
 
 _ALWAYS_SKIPPED = (".git", ".venv", "__pycache__", ".mypy_cache", ".pytest_cache", "node_modules")
 _CA_CANDIDATES = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+_FROM_STEP = re.compile(r"^Step \d+/\d+ : FROM\s", re.IGNORECASE)
+_STEP_IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
 
 
 @dataclass
@@ -92,6 +104,7 @@ def build_image(
     started = time.monotonic()
     lines: list[str] = []
     image_id = ""
+    previous = _image_id(client, tag)
     progress(f"building {tag} from {spec.context / spec.dockerfile}")
     with staged_context(spec) as context:
         stream = client.api.build(
@@ -119,4 +132,71 @@ def build_image(
         image_id = str(client.images.get(tag).id)
     seconds = time.monotonic() - started
     progress(f"built {tag} in {seconds:.1f} s")
+    if previous and previous != image_id and ROLE in labels:
+        remove_if_orphaned(client, previous, role=labels[ROLE], progress=progress)
+    try:
+        _retag_stages(client, tag, stage_images(lines), progress)
+    except docker.errors.APIError as exc:  # housekeeping only: the build itself succeeded
+        progress(f"warning: could not tag the build stages of {tag}: {exc}")
     return BuiltImage(tag, image_id, seconds, "\n".join(lines[-30:]))
+
+
+def stage_images(output: list[str]) -> list[str]:
+    """The image each earlier stage of a multi-stage build ended with, from the classic
+    builder's output (``Step n/m : FROM …`` opens a stage, `` ---> <id>`` follows each step)."""
+    stages: list[str] = []
+    for line in (part for text in output for part in text.splitlines()):
+        if _FROM_STEP.match(line):
+            stages.append("")
+        elif stages and (match := _STEP_IMAGE.match(line)):
+            stages[-1] = match.group(1)
+    return [s for s in stages[:-1] if s]
+
+
+def _retag_stages(client: Any, tag: str, stages: list[str],
+                  progress: Callable[[str], None]) -> None:
+    repository, _, name = tag.rpartition(":")
+    prefix = f"{tag}-stage"
+    before = {t: str(image.id) for image in client.images.list(name=repository)
+              for t in image.tags if t.startswith(prefix)}
+    after: dict[str, str] = {}
+    for number, short_id in enumerate(stages):
+        image = client.images.get(short_id)
+        image.tag(repository, f"{name}-stage{number}")
+        after[f"{prefix}{number}"] = str(image.id)
+    for stage_tag, old_id in before.items():
+        if stage_tag not in after:
+            try:
+                client.images.remove(stage_tag, noprune=False)
+            except docker.errors.APIError as exc:
+                progress(f"kept {stage_tag}: {exc}")
+        elif after[stage_tag] != old_id:
+            remove_if_orphaned(client, old_id, role=None, progress=progress)
+
+
+def _image_id(client: Any, tag: str) -> str | None:
+    try:
+        return str(client.images.get(tag).id)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def remove_if_orphaned(client: Any, image_id: str, *, role: str | None,
+                       progress: Callable[[str], None]) -> bool:
+    """Remove an image that no tag names any more and that is ours: it carries our ``role``
+    label, or (``role=None``) the caller untagged it from a tag of ours. One still used by a
+    container (another run's, say) is kept."""
+    try:
+        image = client.images.get(image_id)
+    except docker.errors.ImageNotFound:
+        return False
+    if [t for t in image.tags if t != "<none>:<none>"] or (
+            role is not None and image.labels.get(ROLE) != role):
+        return False
+    try:
+        client.images.remove(image_id, noprune=False)
+    except docker.errors.APIError as exc:
+        progress(f"kept the previous build {image_id[:19]}: {exc.explanation or exc}")
+        return False
+    progress(f"removed the previous build {image_id[:19]}, no longer tagged")
+    return True

@@ -8,7 +8,6 @@ log access, commands inside the app — is listed in ``limitations`` so the suit
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -74,7 +73,7 @@ class ExternalStack:
                             "environment")
         app = self.profile.app
         self.progress(f"checking {target.base_url}{app.health_path}")
-        wait = wait_healthy(target.base_url + app.health_path, started_at=time.monotonic(),
+        wait = wait_healthy(target.base_url + app.health_path,
                             timeout=min(self.profile.health_timeout_s, 30))
         if wait.healthy_after_s is None and wait.last_status is None:
             # Not one HTTP answer: a wrong URL or a stopped environment, not evidence about it.

@@ -1,4 +1,9 @@
-"""Waiting for an HTTP health endpoint, timing from when the container was started."""
+"""Waiting for an HTTP health endpoint: whether, and how soon, it answers 200.
+
+The polling itself is the one PERF-CONTAINER-START is measured with
+(:mod:`releasegate.evidence.container_start`), so a start the stack waits for and a restart a
+suite times are seen the same way.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
+from releasegate.evidence.container_start import first_200
 
 
 @dataclass
@@ -18,26 +23,11 @@ class HealthWait:
 
 
 def wait_healthy(
-    url: str, *, started_at: float, timeout: float, interval: float = 0.2,
+    url: str, *, timeout: float, interval: float = 0.2,
     still_running: Callable[[], bool] | None = None,
 ) -> HealthWait:
-    """Poll ``url`` until it answers 200. ``started_at`` is a time.monotonic() reading."""
-    deadline = started_at + timeout
-    last_status: int | None = None
-    last_error = ""
-    with httpx.Client(timeout=2.0) as client:
-        while True:
-            now = time.monotonic()
-            try:
-                response = client.get(url)
-                last_status, last_error = response.status_code, ""
-                if response.status_code == 200:
-                    return HealthWait(now - started_at, now - started_at, 200, "")
-            except httpx.HTTPError as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-            if still_running is not None and not still_running():
-                last_error = last_error or "the container exited"
-                return HealthWait(None, time.monotonic() - started_at, last_status, last_error)
-            if time.monotonic() >= deadline:
-                return HealthWait(None, time.monotonic() - started_at, last_status, last_error)
-            time.sleep(interval)
+    """Poll ``url`` until it answers 200; seconds from now until the 200 had arrived."""
+    began = time.time()
+    arrival = first_200(url, timeout=timeout, interval=interval, still_running=still_running)
+    after = None if arrival.arrived_at is None else arrival.arrived_at - began
+    return HealthWait(after, arrival.ended_at - began, arrival.last_status, arrival.last_error)

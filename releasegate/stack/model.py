@@ -64,6 +64,8 @@ class StartupRecord:
     last_health_status: int | None = None
     last_health_error: str = ""
     logs_path: str = ""
+    start: dict[str, Any] = field(default_factory=dict)
+    """The first start as observed (evidence.container_start.StartObservation, as a dict)."""
 
 
 @dataclass
@@ -101,6 +103,14 @@ class StackInfo:
                 "db.database": self.db.database, "db.sslmode": self.db.sslmode,
             })
         return values
+
+    def scratch_database(self, label: str) -> str:
+        """The name of a database the suites create for a while and drop (migrations, say)."""
+        return f"rg_{label}_{self.run_id}"
+
+    def scratch_databases_like(self) -> str:
+        """A LIKE pattern matching every scratch database of this run, and nothing else."""
+        return self.scratch_database("%").replace("_", "\\_")  # "_" is LIKE's own wildcard
 
     @property
     def healthy(self) -> bool:

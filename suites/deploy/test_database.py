@@ -1,16 +1,18 @@
-"""FUNC-PG-RUNNING and FUNC-MIGRATIONS: the app's database is the PostgreSQL the profile names,
-and its schema migrations apply cleanly and idempotently."""
+"""FUNC-PG-RUNNING and FUNC-MIGRATIONS: the app's database is the PostgreSQL the profile names —
+read from the server's view of the application's own sessions — and its schema migrations apply
+cleanly and idempotently."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 
 from releasegate.config.profile import Profile
-from releasegate.measure.api import Api
+from releasegate.measure import pg_sessions
 from releasegate.measure.commands import MissingCommand, run_profile_command
 from releasegate.measure.recorder import CheckList, Recorder
 from releasegate.stack.model import StackInfo
@@ -29,66 +31,65 @@ ORDER BY 1, 2
 """
 
 
-def _dig(data: Any, dotted: str) -> Any:
-    for key in dotted.split("."):
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
-
-
-def _major(version: str) -> int | None:
-    head = version.strip().split(".")[0].split()[0] if version.strip() else ""
-    return int(head) if head.isdigit() else None
-
-
 @pytest.mark.criterion("FUNC-PG-RUNNING")
 def test_database_is_the_profiles_postgresql(
-    stack: StackInfo, gate_profile: Profile, db_dsn: str, anon: Api, record: Recorder,
+    stack: StackInfo, gate_profile: Profile, db_dsn: str, record: Recorder,
     request: pytest.FixtureRequest,
 ) -> None:
+    if not stack.app_container:
+        record.insufficient("FUNC-PG-RUNNING", "the application's container is not known, so "
+                            "its own database sessions cannot be told from others' (name it: "
+                            "--container app=NAME or [external] app_container)")
+        return
+    app = request.getfixturevalue("app_container")
+    app.reload()
+    addresses = sorted({str(n.get("IPAddress")) for n in
+                        (app.attrs["NetworkSettings"].get("Networks") or {}).values()
+                        if n.get("IPAddress")})
+    if not addresses:
+        record.insufficient("FUNC-PG-RUNNING", "the application container has no network "
+                            "address the database could see its sessions come from")
+        return
+    assert stack.db is not None
     expected = int(gate_profile.option("FUNC-PG-RUNNING", "postgres_major")
                    or (gate_profile.db.version if gate_profile.db else 0))
-    checks = CheckList()
-    with psycopg.connect(db_dsn, connect_timeout=5) as conn:
+    health = stack.base_url + gate_profile.app.health_path
+    with httpx.Client(timeout=5.0) as client, \
+            psycopg.connect(db_dsn, autocommit=True, connect_timeout=5) as conn:
+        if problem := pg_sessions.visibility_problem(conn):
+            record.insufficient("FUNC-PG-RUNNING", problem)
+            return
+        # Made to use its database (the health path must touch it) while the server is watched.
+        sessions = pg_sessions.watch(conn, addresses, drive=lambda: client.get(health),
+                                     exclude_like=stack.scratch_databases_like())
         version = str(conn.execute("SELECT version()").fetchone()[0])  # type: ignore[index]
         server = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
-    checks.add("the server is PostgreSQL", version.startswith("PostgreSQL"), version[:80])
-    checks.add(f"server major version is {expected}", _major(server) == expected,
+    checks = CheckList()
+    for check in pg_sessions.session_checks(
+            sessions, database=stack.db.database,
+            # Where the harness provisioned the database, its role is the only one there is.
+            user=stack.db.user if stack.provider == "containers" else None,
+            tls=gate_profile.db.tls if gate_profile.db else None):
+        checks.add(*check)
+    checks.add("the server holding them is PostgreSQL", version.startswith("PostgreSQL"),
+               version[:80])
+    checks.add(f"its major version is {expected}", pg_sessions.major(server) == expected,
                f"server_version {server}")
-
-    field = "database.server_version"
-    response = anon.get(gate_profile.app.health_path)
-    reported = _dig(response.json(), field) if response.headers.get(
-        "content-type", "").startswith("application/json") else None
-    checks.add(f"the app reads the same version over its own connection ({field})",
-               reported is not None and _major(str(reported)) == _major(server),
-               f"health reports {reported!r}, server {server}")
-
-    peers: list[str] = []
-    if stack.app_container:
-        app = request.getfixturevalue("app_container")
-        app.reload()
-        addresses = [n.get("IPAddress") for n in app.attrs["NetworkSettings"]["Networks"].values()]
-        with psycopg.connect(db_dsn, connect_timeout=5) as conn:
-            rows = conn.execute(
-                "SELECT host(client_addr) FROM pg_stat_activity WHERE client_addr IS NOT NULL"
-            ).fetchall()
-        peers = sorted({str(r[0]) for r in rows})
-        checks.add("the application container holds connections to this server",
-                   any(a in peers for a in addresses if a),
-                   f"app addresses {addresses}, connected clients {peers}")
     record.checks("FUNC-PG-RUNNING", checks,
-                  source="SELECT version() over the harness DSN; the app's health body; "
-                         "pg_stat_activity",
-                  evidence={"version": version, "server_version": server,
-                            "app_reported": reported, "connected_clients": peers})
+                  source="pg_stat_activity joined with pg_stat_ssl for the application "
+                         "container's addresses while its health path was requested; server "
+                         "version of the server those sessions were on",
+                  evidence={"app_addresses": addresses, "server_version": server,
+                            "version": version,
+                            "app_sessions": [s.as_dict() for s in sessions]})
 
 
 def _run(container: Any, profile: Profile, name: str, values: dict[str, str],
          checks: CheckList, outputs: dict[str, str]) -> str | None:
     result = run_profile_command(container, profile, name, values)
-    outputs[f"{name}-{len(outputs)}"] = result.output
+    outputs[f"{name}-{len(outputs)}"] = result.transcript()
     if checks.add(f"`{name}` exits 0", result.ok, "" if result.ok else result.describe()):
-        return result.output.strip()
+        return result.stdout.strip()
     return None
 
 
@@ -102,8 +103,8 @@ def test_migrations_apply_cleanly_and_idempotently(
         record.insufficient("FUNC-MIGRATIONS", f"the profile has no [commands] {missing}")
         return
     checks, outputs = CheckList(), {}
-    with scratch_database("migrations") as (dsn, app_url):
-        values = {**stack.template_values(), "scratch.url": app_url}
+    with scratch_database("migrations") as (dsn, scratch):
+        values = {**stack.template_values(), **scratch}
         try:
             first = _run(app_container, gate_profile, "migrate", values, checks, outputs)
             with psycopg.connect(dsn) as conn:

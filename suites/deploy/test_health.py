@@ -1,5 +1,7 @@
-"""FUNC-HEALTH: the health endpoint tells the truth — healthy when all is well, 503 while the
-database is unreachable (so one that never touches the database fails), healthy again after."""
+"""FUNC-HEALTH: the health endpoint tells the truth — healthy when all is well (a 200 whose body
+says the database is down is no healthy answer), 503 while the database is unreachable (so one
+that never touches the database fails), healthy again after. The database of an external
+environment is stopped only where its profile allows disruptive tests."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import httpx
 import pytest
 
 from releasegate.config.profile import Profile
+from releasegate.measure.health import database_down
 from releasegate.measure.recorder import CheckList, Recorder
 from releasegate.stack.model import StackInfo
 
@@ -55,10 +58,15 @@ def _until(client: httpx.Client, path: str, want_ok: bool, timeout: float) -> tu
 
 @pytest.mark.criterion("FUNC-HEALTH")
 def test_health_reports_database_state(
-    healthy_stack: StackInfo, gate_profile: Profile, db_container: Any, record: Recorder
+    healthy_stack: StackInfo, gate_profile: Profile, record: Recorder,
+    request: pytest.FixtureRequest,
 ) -> None:
     path = gate_profile.app.health_path
     outage_s = float(gate_profile.option("FUNC-HEALTH", "outage_s"))
+    refusal = gate_profile.disruption_refusal()
+    # Asked before anything is recorded: a database that cannot be reached makes the whole test
+    # insufficient instead of leaving the healthy half to stand alone as a pass.
+    db_container = None if refusal else request.getfixturevalue("db_container")
     checks = CheckList()
     evidence: dict[str, Any] = {}
     with httpx.Client(base_url=healthy_stack.base_url, timeout=5.0) as client:
@@ -66,12 +74,21 @@ def test_health_reports_database_state(
         body = ok.json() if ok.headers.get("content-type", "").startswith("application/json") \
             else None
         checks.add("200 while everything is up", ok.status_code == 200, f"got {ok.status_code}")
+        down = database_down(body) if ok.status_code == 200 else []
+        checks.add("the 200's body does not say the database is down", not down,
+                   "; ".join(down))
         keys = _keys(body)
         for fact, names in EXPECTED_FACTS.items():
             checks.add(f"the body reports {fact}", any(
                 k.split(".")[-1].startswith(names) or k.split(".")[0] in names for k in keys),
                 f"keys: {sorted(keys)[:12]}")
         evidence["healthy_body"] = body
+        if db_container is None:
+            record.insufficient("FUNC-HEALTH", f"the database was not stopped: {refusal}",
+                                scope="while the database is down")
+            record.checks("FUNC-HEALTH", checks, source=f"HTTP GET {path}", evidence=evidence,
+                          scope="while everything is up")
+            return
 
         db_container.stop(timeout=10)
         try:

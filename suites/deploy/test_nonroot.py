@@ -1,35 +1,38 @@
-"""SEC-NONROOT: the configured user and the running process are both non-root."""
+"""SEC-NONROOT: the configured user and the running process are both non-root (a USER the
+container cannot resolve to a uid is a violation, not a pass)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from releasegate.measure.commands import run_in_container
 from releasegate.measure.recorder import CheckList, Recorder
+from releasegate.measure.users import configured_uid
 
 pytestmark = pytest.mark.deploy
 
 
-def _uid_of(user: str, container: Any) -> int | None:
-    """Resolve the image's USER (name or uid[:gid]) to a uid inside the container."""
-    name = user.split(":", 1)[0]
-    if name.isdigit():
-        return int(name)
-    result = run_in_container(container, ["id", "-u", name])
-    return int(result.output.strip()) if result.ok and result.output.strip().isdigit() else None
+def _resolver(container: Any) -> Callable[[str], int | None]:
+    def resolve(name: str) -> int | None:
+        result = run_in_container(container, ["id", "-u", name])
+        text = result.stdout.strip()
+        return int(text) if result.ok and text.isdigit() else None
+
+    return resolve
 
 
 @pytest.mark.criterion("SEC-NONROOT")
 def test_runs_as_non_root(app_container: Any, record: Recorder) -> None:
     checks = CheckList()
     configured = str(app_container.attrs["Config"].get("User") or "")
-    uid = _uid_of(configured, app_container) if configured else 0
-    checks.add("image/container USER is set to a non-root user", bool(configured) and uid != 0,
-               f"USER={configured or '(unset → root)'}, uid {uid}")
+    uid, problem = configured_uid(configured, _resolver(app_container))
+    checks.add("image/container USER is set to a non-root user", not problem,
+               problem or f"USER={configured}, uid {uid}")
     status = run_in_container(app_container, ["cat", "/proc/1/status"])
-    uids = [line.split()[1:] for line in status.output.splitlines() if line.startswith("Uid:")]
+    uids = [line.split()[1:] for line in status.stdout.splitlines() if line.startswith("Uid:")]
     real_uids = [int(u) for u in uids[0]] if uids else []
     checks.add("PID 1 runs with non-zero real, effective, saved and filesystem uids",
                bool(real_uids) and all(u != 0 for u in real_uids),
@@ -41,5 +44,6 @@ def test_runs_as_non_root(app_container: Any, record: Recorder) -> None:
                f"{len(root_procs)} root process(es): {root_procs[:3]}")
     record.checks("SEC-NONROOT", checks,
                   source="docker inspect Config.User; /proc/1/status in the container; docker top",
-                  evidence={"configured_user": configured, "pid1_uids": real_uids,
+                  evidence={"configured_user": configured, "configured_uid": uid,
+                            "pid1_uids": real_uids,
                             "processes": processes[:10]})

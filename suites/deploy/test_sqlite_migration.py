@@ -163,8 +163,8 @@ def test_sqlite_data_migrates_completely_and_idempotently(
     container_path = posixpath.join(CONTAINER_DIR,
                                     f"releasegate-{stack.run_id}-{uuid.uuid4().hex[:8]}.sqlite3")
     local = tmp_path / "legacy.sqlite3"
-    with scratch_database("sqlite") as (dsn, app_url):
-        values = {**stack.template_values(), "sqlite.path": container_path, "scratch.url": app_url}
+    with scratch_database("sqlite") as (dsn, scratch):
+        values = {**stack.template_values(), "sqlite.path": container_path, **scratch}
         migration = _Migration(app_container, gate_profile, values)
         try:
             finished = _migrate(migration, local, container_path, rows, dsn, record)
@@ -175,7 +175,7 @@ def test_sqlite_data_migrates_completely_and_idempotently(
     if not finished:
         return
     outputs = "\n\n".join(f"## {label}: {' '.join(r.argv)} (exit {r.exit_code}, "
-                          f"{r.seconds:.2f}s)\n{r.output}"
+                          f"{r.seconds:.2f}s)\n{r.transcript()}"
                           for label, r in migration.commands.items())
     record.checks(
         CRITERION, migration.checks, source=SOURCE,

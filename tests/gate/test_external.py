@@ -37,8 +37,10 @@ def test_external_environment_is_judged_and_fails_closed(
 ) -> None:
     info, stack = deployed
     assert info.db is not None
-    app = stack.client.containers.get(info.app_container).name
-    db = stack.client.containers.get(info.db_container).name
+    containers = [stack.client.containers.get(c) for c in (info.app_container,
+                                                           info.db_container)]
+    app, db = (c.name for c in containers)
+    started = [c.attrs["State"]["StartedAt"] for c in containers]
     result = run_gate(
         "--suite", "deploy", "--suite", "e2e", "--external", info.base_url,
         "--dsn", info.db.dsn(), "--container", f"app={app}", "--container", f"db={db}",
@@ -48,11 +50,19 @@ def test_external_environment_is_judged_and_fails_closed(
     )
     verdicts = {r["id"]: r["verdict"] for r in result.summary["criteria"]}
     assert result.summary["run"]["provider"] == "external"
-    for blind in ("FUNC-CONTAINER-BUILD-RUN", "PERF-CONTAINER-START", "FUNC-ERROR-LOG-ALERT"):
+    for blind in ("FUNC-CONTAINER-BUILD-RUN", "PERF-CONTAINER-START", "FUNC-ERROR-LOG-ALERT",
+                  "FUNC-HEALTH"):
         assert verdicts[blind] == "insufficient", blind
-    for seen in ("FUNC-PG-RUNNING", "FUNC-HEALTH", "FUNC-E2E-FLOWS", "FUNC-ERROR-HANDLING",
+    for seen in ("FUNC-PG-RUNNING", "FUNC-E2E-FLOWS", "FUNC-ERROR-HANDLING",
                  "SEC-NONROOT", "FUNC-MIGRATIONS"):
         assert verdicts[seen] == "pass", (seen, result.summary["criteria"])
+    # Someone else's environment: its profile does not allow disruption, so no container of it
+    # was stopped or restarted, and the verdicts say why that part is missing.
+    health = next(r for r in result.summary["criteria"] if r["id"] == "FUNC-HEALTH")
+    assert any("allow_disruption = true" in reason for reason in health["reasons"])
+    for container, before in zip(containers, started, strict=True):
+        container.reload()
+        assert container.attrs["State"]["StartedAt"] == before, container.name
     assert result.exit_code == 3
     assert info.healthy  # the deployment was not torn down by the external run
     assert Path(result.reports / "summary.md").read_text().count("INSUFFICIENT") >= 1

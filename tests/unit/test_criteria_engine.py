@@ -87,6 +87,32 @@ def test_a_failure_outranks_an_error_in_another_part() -> None:
     assert judge(t("FUNC-HEALTH"), parts, TODAY).verdict is Verdict.FAIL
 
 
+def test_container_start_pools_its_samples_and_judges_the_slowest() -> None:
+    """Each start is its own part with one sample; three starts together make the claim."""
+    start = t("PERF-CONTAINER-START")
+    assert start.min_samples == 3
+    starts = [m("PERF-CONTAINER-START", v, scope=f"start {i}") for i, v in
+              enumerate((4.0, 9.5, 6.0))]
+    record = judge(start, starts, TODAY)
+    assert record.verdict is Verdict.PASS
+    assert (record.measured, record.samples) == (9.5, 3)
+    slow = judge(start, [*starts[:2], m("PERF-CONTAINER-START", 31.0)], TODAY)
+    assert slow.verdict is Verdict.FAIL and slow.measured == 31.0
+
+
+def test_too_few_pooled_samples_are_insufficient_for_the_run_not_for_a_test() -> None:
+    start = t("PERF-CONTAINER-START")
+    two = [m("PERF-CONTAINER-START", 4.0), m("PERF-CONTAINER-START", 5.0)]
+    record = judge(start, two, TODAY)
+    assert record.verdict is Verdict.INSUFFICIENT
+    assert "2 sample(s) over the whole run, at least 3" in record.reasons[-1]
+    # A test recording one start is told about that start only.
+    assert judge(start, two[:1], TODAY, whole=False).verdict is Verdict.PASS
+    # Samples that could not be measured do not count towards the minimum.
+    blind = m("PERF-CONTAINER-START", None, 0, outcome=Outcome.INSUFFICIENT, reason="external")
+    assert judge(start, [*two, blind], TODAY).verdict is Verdict.INSUFFICIENT
+
+
 def test_loosened_limit_passes_only_as_waived() -> None:
     waiver = Waiver("machine has 2 cores; 10k clients impossible", date(2027, 1, 1))
     threshold = t("PERF-CONCURRENCY", limit=500.0, waiver=waiver)

@@ -93,7 +93,10 @@ def test_json_login_app(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert profile.app.build.context == dockerfile.parent.resolve()
     assert profile.db is not None and profile.db.database == "acme_orders_api"
     assert profile.login is not None and profile.login.path == "/auth/login"
-    assert profile.login.body == {"email": "admin", "password": "{secret.admin_password}"}
+    assert profile.login.body == {"email": "{login.username}", "password": "{login.password}"}
+    assert (profile.login.username, profile.login.password) == ("admin",
+                                                                "{secret.admin_password}")
+    assert profile.login.token_path == "token" and profile.login.body_format == "json"
     assert set(profile.secrets) == {"db_password", "app_secret", "admin_password"}
     assert set(profile.thresholds) == set(catalog.BY_ID)  # the whole catalogue is required
 
@@ -103,9 +106,9 @@ def test_json_login_app(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         line = next(n for n, v in enumerate(text.splitlines()) if v.startswith(f"{key} = "))
         assert "# check:" in text.splitlines()[line] or \
             text.splitlines()[line - 1].startswith("# check:"), key
-    # Where the token is, and the keys of the newer login recipe, are suggestions only.
-    assert '# token_path = "token"' in text
-    assert "# body_format" not in text
+    # The login recipe's keys are live; header and scheme stay suggestions at their defaults.
+    assert 'token_path = "token"' in text and '# header = "Authorization"' in text
+    assert "body_format" not in text
     assert "whole documented catalogue" in text and '[exclude."' in text and "reason =" in text
 
 
@@ -121,9 +124,10 @@ def test_oauth2_password_flow_app(tmp_path: Path) -> None:
     assert profile.app.health_path == "/api/v1/healthz"
     assert profile.login is not None and profile.login.path == "/api/v1/token"
     assert profile.login.body["grant_type"] == "password"
+    assert profile.login.body_format == "form"
     text = output.read_text()
     assert 'context = "../service"' in text
-    assert '# body_format = "form"' in text and "OAuth2" in text
+    assert "OAuth2" in text
     assert '# python = "3.11"' in text
 
 

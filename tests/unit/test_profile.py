@@ -129,6 +129,26 @@ def test_external_provider_needs_a_target(tmp_path: Path) -> None:
     assert "no [external] table" in error_of(path)
 
 
+def test_an_external_environment_is_not_disrupted_unless_its_profile_allows_it(
+    tmp_path: Path,
+) -> None:
+    external = '[stack]\nprovider = "external"\n[external]\nbase_url = "http://127.0.0.1:1"\n'
+    refused = load_profile(write(tmp_path, tail=external))
+    assert refused.external is not None and refused.external.allow_disruption is False
+    assert "allow_disruption = true" in refused.disruption_refusal()
+    allowed = load_profile(write(tmp_path, tail=external + "allow_disruption = true\n"))
+    assert allowed.disruption_refusal() == ""
+    assert load_profile(write(tmp_path)).disruption_refusal() == ""  # the run's own containers
+    assert "expected bool" in error_of(write(tmp_path, tail=external +
+                                             'allow_disruption = "yes"\n'))
+    # --external URL on the command line keeps what the profile allows.
+    from releasegate.gate import RunOptions
+
+    options = RunOptions(write(tmp_path, tail=external + "allow_disruption = true\n"),
+                         external_url="http://127.0.0.1:2")
+    assert options.load_profile().disruption_refusal() == ""
+
+
 def test_exactly_one_app(tmp_path: Path) -> None:
     data = {"profile": {"name": "x"}, "services": {},
             "thresholds": {"FUNC-HEALTH": {}}}
@@ -252,3 +272,92 @@ def test_security_waivers_need_an_expiry_and_a_reason(tmp_path: Path) -> None:
 def test_sections_have_defaults_when_absent(tmp_path: Path) -> None:
     profile = load_profile(write(tmp_path))
     assert profile.section("security").waivers == ()
+
+
+# -- any application from its profile --------------------------------------------------------
+
+def _built(tmp_path: Path, tail: str = "") -> Path:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    text = MINIMAL.format(extra_app="", extra_threshold="").replace(
+        'image = "demo:1"\n',
+        'build = { context = ".", python = "3.11", args = { VERSION = "1.0" } }\n')
+    path = tmp_path / "p.toml"
+    path.write_text(text + tail)
+    return path
+
+
+def test_set_keeps_a_string_key_as_typed(tmp_path: Path) -> None:
+    profile = load_profile(_built(tmp_path), overrides=[
+        "services.app.build.python=3.10", "services.app.build.args.VERSION=2.10",
+        "stack.health_timeout_s=30"])
+    assert profile.app.build is not None
+    assert profile.app.build.python == "3.10"
+    assert profile.app.build.args["VERSION"] == "2.10"
+    assert profile.health_timeout_s == 30  # a number where the schema says number
+
+
+def test_login_recipe_keys_and_defaults(tmp_path: Path) -> None:
+    tail = ('[login]\npath = "/token"\nbody_format = "form"\nusername = "admin"\n'
+            'password = "{secret.pw}"\ntoken_path = "data.token"\nheader = "X-Auth"\n'
+            'scheme = ""\n')
+    login = load_profile(write(tmp_path, tail=tail)).login
+    assert login is not None
+    assert (login.method, login.body_format, login.token_path, login.header, login.scheme) == (
+        "POST", "form", "data.token", "X-Auth", "")
+    assert login.body == {"username": "{login.username}", "password": "{login.password}"}
+
+
+@pytest.mark.parametrize(("tail", "message"), [
+    ('[login]\npath = "/l"\ntoken_field = "t"\nusername = "a"\npassword = "b"\n',
+     "login.token_field: renamed: token_path (a dotted JSON path"),
+    ('[login]\npath = "/l"\npassword = "b"\n',
+     "login.username: the body uses {login.username} but username is not set"),
+    ('[login]\npath = "/l"\nbody_format = "form"\nbody = { a = { b = 1 } }\n',
+     "login.body.a: a form-encoded body holds plain values only"),
+    ('[login]\npath = "/l"\nbody_format = "xml"\n', "login.body_format: 'xml' is not allowed"),
+])
+def test_login_recipe_errors(tmp_path: Path, tail: str, message: str) -> None:
+    assert message in error_of(write(tmp_path, tail=tail))
+
+
+def test_log_settings_and_request_id_header(tmp_path: Path) -> None:
+    extra = ('request_id_header = "X-Trace-Id"\nlog_file = "/var/log/app.log"\n'
+             '[services.app.logs]\nsource = "file"\nformat = "text"\n'
+             "pattern = '^(?P<level>[A-Z]+) (?P<message>.*)$'\n")
+    profile = load_profile(write(tmp_path, extra_app=extra))
+    assert profile.app.request_id_header == "X-Trace-Id"
+    assert (profile.app.logs.source, profile.app.logs.format) == ("file", "text")
+    assert load_profile(write(tmp_path)).app.logs.source == "stdout"  # today's default
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('[services.app.logs]\nsource = "file"\n', 'log_file: logs.source is "file" but no log_file'),
+    ('[services.app.logs]\nformat = "text"\n', "services.app.logs.pattern: text logs need a "
+                                               "pattern"),
+    ("[services.app.logs]\nformat = \"text\"\npattern = '^(?P<lvl>\\\\w+)'\n",
+     "has no (?P<level>...) group"),
+    ("[services.app.logs]\npattern = '^x'\n", 'a pattern applies to format = "text" only'),
+])
+def test_log_settings_errors(tmp_path: Path, extra: str, message: str) -> None:
+    assert message in error_of(write(tmp_path, extra_app=extra))
+
+
+def test_alerts_request_id_path(tmp_path: Path) -> None:
+    profile = load_profile(write(tmp_path, tail='[alerts]\nrequest_id_path = "labels.rid"\n'))
+    assert profile.alerts.request_id_path == "labels.rid"
+    assert load_profile(write(tmp_path)).alerts.request_id_path == "request_id"
+    assert "alerts.request_id: unknown key" in error_of(
+        write(tmp_path, tail='[alerts]\nrequest_id = "x"\n'))
+
+
+def test_commands_short_and_long_form(tmp_path: Path) -> None:
+    tail = ('[commands]\nmigrate = ["tool", "up", "{scratch.url}"]\n'
+            '[commands.migration_current]\nargv = ["alembic", "current"]\n'
+            'env = { DB_HOST = "{scratch.host}", DB_PORT = "{scratch.port}" }\n')
+    commands = load_profile(write(tmp_path, tail=tail)).commands
+    assert commands["migrate"].argv == ["tool", "up", "{scratch.url}"]
+    assert commands["migrate"].env == {}
+    assert commands["migration_current"].env == {"DB_HOST": "{scratch.host}",
+                                                 "DB_PORT": "{scratch.port}"}
+    bad = '[commands.migrate]\nargv = ["x"]\nenviron = { A = "1" }\n'
+    assert "commands.migrate.environ: unknown key" in error_of(write(tmp_path, tail=bad))

@@ -21,7 +21,17 @@ def _copy_tree(tmp_path: Path) -> Path:
 
 
 def test_required_variants_exist() -> None:
-    assert {"never-healthy", "health-ignores-db", "error-stack-trace"} <= set(VARIANTS)
+    assert {
+        "never-healthy",
+        "health-ignores-db",
+        "error-stack-trace",
+        "pg-without-tls",
+        "migration-not-idempotent",
+        "sqlite-drops-rows",
+        "dashboard-miscounts",
+        "alert-never-sent",
+        "runs-as-root",
+    } <= set(VARIANTS)
 
 
 @pytest.mark.parametrize("name", VARIANTS)

@@ -2,12 +2,14 @@
 
 A variant is ``variants/<name>.json``::
 
-    {"description": "...", "expect": ["CRITERION-ID", ...],
-     "edits": [{"file": "rento/x.py", "find": "exact text", "replace": "new text"}]}
+    {"description": "...", "expect": ["CRITERION-ID", ...], "also_breaks": ["..."],
+     "edits": [{"file": "rento/x.py", "find": "exact text", "replace": "new text"}],
+     "build_args": {"NAME": "value"}}
 
 Every ``find`` must occur exactly once in its file; otherwise nothing is written and the script
 exits non-zero, so a variant whose anchor text has drifted breaks the build instead of silently
-producing a clean image.
+producing a clean image. A defect of the image recipe rather than of the source (running as
+root, say) is a variant without edits whose ``build_args`` go to the build beside ``VARIANT``.
 
 Usage: python3 variants/apply.py NAME [--root DIR]   (DIR defaults to the parent of variants/)
 """
@@ -37,8 +39,13 @@ def load(name: str) -> Dict[str, object]:
         known = sorted(p.stem for p in VARIANTS_DIR.glob("*.json"))
         raise VariantError(f"unknown variant {name!r}; known: {', '.join(known)}")
     data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data.get("edits"), list) or not data["edits"]:
-        raise VariantError(f"variant {name!r} has no edits")
+    build_args = data.get("build_args", {})
+    if not isinstance(build_args, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in build_args.items()
+    ):
+        raise VariantError(f"variant {name!r}: build_args must map names to strings")
+    if not isinstance(data.get("edits"), list) or not (data["edits"] or build_args):
+        raise VariantError(f"variant {name!r} has neither edits nor build_args")
     return data
 
 
@@ -75,7 +82,7 @@ def main(argv: List[str]) -> int:
     except (VariantError, KeyError, ValueError) as exc:
         print(f"variant {args.name}: {exc}", file=sys.stderr)
         return 1
-    print(f"variant {args.name} applied to: {', '.join(changed)}")
+    print(f"variant {args.name} applied to: {', '.join(changed) or '(no source file)'}")
     return 0
 
 
