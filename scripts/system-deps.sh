@@ -10,6 +10,8 @@ command -v pg_dump >/dev/null || need+=(postgresql-client)
 command -v dockerd >/dev/null || command -v podman >/dev/null || [ -S /var/run/docker.sock ] \
   || need+=(docker.io)
 command -v npm >/dev/null || need+=(npm)
+# Only benchmarks/load_generator.py uses wrk (the reference it compares the load generator to).
+command -v wrk >/dev/null || need+=(wrk)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "releasegate: missing system packages: ${need[*]} (install them, or run make as root on Debian/Ubuntu)" >&2

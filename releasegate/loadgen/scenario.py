@@ -17,6 +17,7 @@ validates the same objects against the OpenAPI document before any load is sent.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import re
 from collections.abc import Callable, Mapping
@@ -104,6 +105,10 @@ class Scenario:
         self.worker = worker
         self.workers = max(workers, 1)
         self._counter = 0
+        self._needs = {e.name: e.pools() for e in endpoints}
+        self._static: list[float] | None = None
+        if not any(self._needs.values()):
+            self._static = list(itertools.accumulate(e.weight for e in endpoints))
         missing = sorted({p for e in endpoints for p in e.pools()} - set(self.pools))
         if missing:
             raise ConfigError(f"load endpoints use {{{missing[0]}}} but no pool of that name is "
@@ -121,13 +126,16 @@ class Scenario:
             self.pools[name] = values
 
     def _ready(self, endpoint: Endpoint) -> bool:
-        return all(self.pools.get(p) for p in endpoint.pools())
+        return all(self.pools.get(p) for p in self._needs[endpoint.name])
 
     def next(self) -> Request | None:
-        ready = [e for e in self.endpoints if self._ready(e)]
-        if not ready:
-            return None
-        endpoint = self.rng.choices(ready, weights=[e.weight for e in ready])[0]
+        if self._static is not None:  # no endpoint waits for data: the common, cheap case
+            endpoint = self.rng.choices(self.endpoints, cum_weights=self._static)[0]
+        else:
+            ready = [e for e in self.endpoints if self._ready(e)]
+            if not ready:
+                return None
+            endpoint = self.rng.choices(ready, weights=[e.weight for e in ready])[0]
         taken: dict[str, Any] = {}
         path = self._fill(endpoint.path, taken)
         body = self._fill(endpoint.body, taken)
@@ -160,6 +168,8 @@ class Scenario:
 
     def _fill(self, template: Any, taken: dict[str, Any]) -> Any:
         if isinstance(template, str):
+            if "{" not in template:
+                return template
             whole = _PLACEHOLDER.fullmatch(template)
             if whole:
                 return self._value(whole.group(1), taken)
