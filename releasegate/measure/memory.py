@@ -102,3 +102,29 @@ def _t95(dof: int) -> float:
     if dof > 30:
         return 1.96
     return table.get(dof) or table[max(k for k in table if k <= dof)]
+
+
+def memory_check(fit: Slope | None, limit: float, *, short: bool, headroom_mb: float,
+                 horizon_h: float) -> tuple[bool | None, str]:
+    """(passed, detail), passed None when this soak cannot decide.
+
+    The slope's 95 % interval entirely below the limit passes. A full-length soak fails a slope
+    whose interval lies above it. A short soak (CI) sees an application still warming up (caches
+    and pools fill over the first minutes: a slope that flattens later), so it fails only a leak
+    that would use up the memory limit's headroom within the release soak's duration; slower
+    growth is left to the release soak."""
+    if fit is None:
+        return None, "too few memory samples after the warm-up"
+    detail = (f"{fit.mb_per_hour:.1f} MB/h, 95 % CI [{fit.low:.1f}, {fit.high:.1f}] over "
+              f"{fit.samples} samples")
+    if fit.high < limit:
+        return True, detail
+    if not short:
+        return (False, detail) if fit.low >= limit else (None, detail + f" straddles "
+                                                          f"{limit:g} MB/h")
+    if fit.low * horizon_h > headroom_mb:
+        return False, (detail + f": at that rate the {headroom_mb:.0f} MB left below the "
+                       f"memory limit are gone within {horizon_h:g} h")
+    return None, (detail + f": above {limit:g} MB/h but this short soak cannot tell a leak "
+                  "from an application warming up; the release soak (--durations release) "
+                  "decides it")

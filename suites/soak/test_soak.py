@@ -14,7 +14,7 @@ from releasegate.config.sections.load import LoadSettings
 from releasegate.loadgen import hdr
 from releasegate.loadgen.plan import Stage
 from releasegate.loadgen.results import Tally
-from releasegate.measure.memory import slope
+from releasegate.measure.memory import memory_check, slope
 from releasegate.measure.probe import HealthProber, Probe
 from releasegate.measure.recorder import CheckList, Recorder
 from releasegate.stack.model import StackInfo
@@ -34,8 +34,9 @@ def _error_pct(tally: Tally) -> float:
     return 100.0 * tally.server_errors / tally.count if tally.count else 0.0
 
 
-def stability_checks(run: LoadRun, profile: Profile, window_s: float,
-                     p95_limit_ms: float) -> tuple[CheckList, dict[str, object], str]:
+def stability_checks(run: LoadRun, profile: Profile, window_s: float, p95_limit_ms: float,
+                     *, short: bool, horizon_h: float) -> tuple[CheckList, dict[str, object],
+                                                                str]:
     """The three checks, their evidence, and a reason when one of them cannot be decided."""
     checks = CheckList()
     slope_limit = float(profile.option(STABILITY, "memory_slope_mb_per_h"))
@@ -44,16 +45,16 @@ def stability_checks(run: LoadRun, profile: Profile, window_s: float,
     undecided = ""
     memory = run.memory_after(run.result.plan.warmup_s)
     fit = slope(memory)
-    if fit is None:
-        undecided = run.memory_note or f"{len(memory)} memory samples after the warm-up"
-    elif fit.low < slope_limit <= fit.high:
-        undecided = (f"memory slope {fit.mb_per_hour:.1f} MB/h, 95 % CI [{fit.low:.1f}, "
-                     f"{fit.high:.1f}] straddles the {slope_limit:g} MB/h limit: a longer soak "
-                     "(--durations release) decides it")
+    memory_limit = profile.thresholds["PERF-MEMORY"].limit \
+        if "PERF-MEMORY" in profile.thresholds else 512.0
+    peak = max((mb for _, mb in memory), default=0.0)
+    passed, detail = memory_check(fit, slope_limit, short=short,
+                                  headroom_mb=memory_limit - peak, horizon_h=horizon_h)
+    if passed is None:
+        undecided = run.memory_note if fit is None and run.memory_note else \
+            f"memory slope: {detail}"
     else:
-        checks.add(f"memory slope below {slope_limit:g} MB/h (95 % CI)", fit.high < slope_limit,
-                   f"{fit.mb_per_hour:.1f} MB/h, CI [{fit.low:.1f}, {fit.high:.1f}] over "
-                   f"{fit.samples} samples")
+        checks.add(f"memory slope below {slope_limit:g} MB/h (95 % CI)", passed, detail)
     first, last = _window(run, True, window_s), _window(run, False, window_s)
     p_first, p_last = hdr.percentile_ms(first.corrected, 95), hdr.percentile_ms(last.corrected, 95)
     if p_first is None or p_last is None:
@@ -102,7 +103,10 @@ def test_soak(load_runner: LoadRunner, load_settings: LoadSettings, gate_profile
         return
     limit = gate_profile.thresholds["PERF-API-P95"].limit \
         if "PERF-API-P95" in gate_profile.thresholds else 1000.0
-    checks, evidence, undecided = stability_checks(run, gate_profile, window_s, limit)
+    release_s = soak.duration_s.of("release")
+    checks, evidence, undecided = stability_checks(
+        run, gate_profile, window_s, limit, short=plan.duration_s < release_s,
+        horizon_h=release_s / 3600.0)
     if undecided and not checks.violations:
         verdicts.insufficient(STABILITY, undecided)
     else:

@@ -42,3 +42,19 @@ def test_a_leak_has_a_slope_whose_interval_excludes_zero_and_flat_memory_does_no
     f = slope(flat)
     assert f is not None and f.low < 0 < f.high
     assert slope(flat[:2]) is None
+
+
+def test_a_short_soak_fails_only_a_leak_that_would_use_up_the_headroom() -> None:
+    from releasegate.measure.memory import Slope, memory_check
+
+    flat, warming, leak = Slope(2, -5, 9, 120), Slope(140, 107, 173, 120), Slope(10_000,
+                                                                                 9_000, 11_000, 120)
+    assert memory_check(flat, 50, short=True, headroom_mb=420, horizon_h=1)[0] is True
+    passed, detail = memory_check(warming, 50, short=True, headroom_mb=420, horizon_h=1)
+    assert passed is None and "release soak" in detail
+    assert memory_check(leak, 50, short=True, headroom_mb=420, horizon_h=1)[0] is False
+    # A full-length soak holds the documented slope.
+    assert memory_check(warming, 50, short=False, headroom_mb=420, horizon_h=1)[0] is False
+    assert memory_check(Slope(60, 40, 80, 900), 50, short=False, headroom_mb=420,
+                        horizon_h=1)[0] is None
+    assert memory_check(None, 50, short=True, headroom_mb=420, horizon_h=1)[0] is None
