@@ -93,10 +93,14 @@ def _begin(environment: Any) -> None:
                                   connection_timeout=plan.timeout_s)
 
         def get(path: str) -> Any:
-            response = session.get(path, headers=plan.headers, name="(set-up)")
-            if response.status_code != 200:
-                raise RuntimeError(f"set-up GET {path} answered {response.status_code}")
-            return response.json()
+            for attempt in range(5):  # a service still recovering from the last run: retry
+                response = session.get(path, headers=plan.headers, name="(set-up)")
+                if response.status_code == 200:
+                    return response.json()
+                if response.status_code and response.status_code < 500:
+                    break
+                gevent.sleep(1.0 + attempt)
+            raise RuntimeError(f"set-up GET {path} answered {response.status_code}")
 
         ctl.scenario.setup(get)
     except Exception as exc:  # reported to the master; the run is then not measured

@@ -89,6 +89,9 @@ def test_soak(load_runner: LoadRunner, load_settings: LoadSettings, gate_profile
     finally:
         probes = prober.stop()
     load_runner.say(f"soak: {plan.duration_s:.0f} s at {rate:g} req/s took {run.seconds:.0f} s")
+    if untrusted(run, verdicts, [STABILITY, AVAILABILITY]):
+        verdicts.done()
+        return
     plot = attach_timeline(record, run, "soak-timeline", f"soak: {rate:g} req/s")
     ok = sum(1 for p in probes if p.ok)
     failed = [f"{p.at:.0f} s: {p.status or p.note}" for p in probes if not p.ok]
@@ -98,9 +101,6 @@ def test_soak(load_runner: LoadRunner, load_settings: LoadSettings, gate_profile
                     f"{soak.probe_timeout_s:g} s counts as available",
              evidence={"probes": len(probes), "available": ok, "unavailable": failed[:50],
                        "probe_ms": hdr.summary(_probe_histogram(probes))})
-    if untrusted(run, verdicts, [STABILITY]):
-        verdicts.done()
-        return
     limit = gate_profile.thresholds["PERF-API-P95"].limit \
         if "PERF-API-P95" in gate_profile.thresholds else 1000.0
     release_s = soak.duration_s.of("release")

@@ -44,7 +44,7 @@ class StressSettings:
     start_rate: float = 10.0
     step_rate: float = 10.0
     max_steps: int = 10
-    step_s: Durations = Durations(15, 60)
+    step_s: Durations = Durations(12, 60)
     error_rate_pct: float = 1.0
     """A step whose 5xx-or-no-answer share exceeds this has broken the error limit."""
 
@@ -65,17 +65,17 @@ class SoakSettings:
 @dataclass(frozen=True)
 class ErrorStormSettings:
     rate: float = 40.0
-    duration_s: Durations = Durations(40, 300)
-    warmup_s: Durations = Durations(10, 60)
+    duration_s: Durations = Durations(30, 300)
+    warmup_s: Durations = Durations(8, 60)
     endpoints: tuple[dict[str, Any], ...] = ()
     """Requests that end in a handled error; empty: an unknown route and a refused login."""
 
 
 @dataclass(frozen=True)
 class ConcurrencySettings:
-    think_s: float = 30.0
+    think_s: float = 20.0
     """Each client's pause between requests: the clients are held, not hammering."""
-    hold_s: Durations = Durations(30, 120)
+    hold_s: Durations = Durations(20, 120)
     spawn_rate: float = 500.0
     path: str | None = None
     """What each client requests; None: the app's liveness path (else its health path)."""
