@@ -45,11 +45,24 @@ def container_pids(container: Any) -> list[int]:
         return []
 
 
+def proxy_pids(port: int) -> list[int]:
+    """The engine's userland proxies that carry traffic to a published port: the run's traffic
+    passes through them, so their CPU is the run's too."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = process.info.get("cmdline") or []
+        if "docker-proxy" in (process.info.get("name") or "") and \
+                str(port) in cmdline and "-host-port" in cmdline:
+            found.append(process.pid)
+    return found
+
+
 @dataclass
 class Contention:
     """Call ``start``, ``see`` the run's short-lived processes while they live, then ``share``."""
 
     containers: list[Any]
+    extra_pids: list[int] = field(default_factory=list)
     cpus: int = field(default_factory=lambda: psutil.cpu_count() or 1)
     _busy0: float = 0.0
     _ours0: float = 0.0
@@ -57,7 +70,8 @@ class Contention:
     _seen: dict[int, float] = field(default_factory=dict)
 
     def _container_cpu(self) -> float:
-        return sum(_tree_cpu_s(p) for c in self.containers for p in container_pids(c))
+        return (sum(_tree_cpu_s(p) for c in self.containers for p in container_pids(c))
+                + sum(_tree_cpu_s(p) for p in self.extra_pids))
 
     def start(self) -> Contention:
         self._t0 = time.monotonic()

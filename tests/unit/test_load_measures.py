@@ -58,3 +58,17 @@ def test_a_short_soak_fails_only_a_leak_that_would_use_up_the_headroom() -> None
     assert memory_check(Slope(60, 40, 80, 900), 50, short=False, headroom_mb=420,
                         horizon_h=1)[0] is None
     assert memory_check(None, 50, short=True, headroom_mb=420, horizon_h=1)[0] is None
+
+
+def test_cpu_used_by_others_is_the_machines_busy_time_less_the_runs_own() -> None:
+    import time
+
+    from releasegate.measure.contention import Contention
+
+    watch = Contention([], cpus=1).start()
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:  # this process: the run's own
+        pass
+    others, ours = watch.share()
+    assert ours > 0.2
+    assert 0.0 <= others <= 1.0
