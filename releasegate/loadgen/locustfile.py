@@ -156,7 +156,8 @@ def _init(environment: Any, **_: Any) -> None:
     if isinstance(runner, MasterRunner):
         _init_master(environment, runner)
     elif isinstance(runner, WorkerRunner):
-        runner.register_message("rg_stop", lambda _msg: CONTROL.stop_now())
+        # Locust calls listeners with keywords (environment=, msg=).
+        runner.register_message("rg_stop", lambda **_: CONTROL.stop_now())
 
 
 def _init_master(environment: Any, runner: Any) -> None:

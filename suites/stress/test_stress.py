@@ -58,6 +58,7 @@ def test_capacity(load_runner: LoadRunner, load_settings: LoadSettings, gate_pro
                        run.result, "stress: stepped arrival rate", run.memory))]
     until = (broken.step * step_s) if broken is not None else None
     problems = selfwatch.problems(run.result, load_settings.generator, until_s=until)
+    problems += [run.machine_problem] if run.machine_problem else []
     evidence = {**run_evidence(run), "generator_problems": problems,
                 "curve": [r.as_dict() for r in rows], "limits": {
                     "p95_ms": p95_ms, "error_pct": st.error_rate_pct},

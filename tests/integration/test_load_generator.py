@@ -139,3 +139,21 @@ def test_a_scenario_that_cannot_set_up_says_why(server: str, tmp_path: Path) -> 
     with pytest.raises(orchestrate.LoadRunFailed, match=r"pool item: GET /items gave nothing"):
         orchestrate.run(plan, tmp_path, orchestrate.Options(), live=live)
     assert _all_ended(live.pids)
+
+
+def test_an_abort_stops_every_send_at_once(server: str, tmp_path: Path) -> None:
+    asked: list[float] = []
+
+    def tick(live: orchestrate.Live) -> str | None:
+        if len(live.seconds) >= 2:
+            asked.append(time.monotonic())
+            return "enough"
+        return None
+
+    started = time.monotonic()
+    result = orchestrate.run(_plan(server, stages=(Stage(30, 40),)), tmp_path,
+                             orchestrate.Options(), on_tick=tick)
+    assert asked and time.monotonic() - asked[0] < 10  # not the 30 s of the plan
+    sent = sum(s.intended for s in result.seconds.values())
+    assert sent < 40 * 8  # the rest of the timetable was cancelled, not sent late
+    assert time.monotonic() - started < 30
