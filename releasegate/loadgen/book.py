@@ -48,7 +48,10 @@ class Book:
 
     def _window(self, when: float) -> _Window:
         index = max(0, int((when - self.start) // self.window_s))
-        return self._windows.setdefault(index, _Window())
+        window = self._windows.get(index)
+        if window is None:  # not setdefault: a histogram is too costly to build per request
+            window = self._windows[index] = _Window()
+        return window
 
     def intended(self, when: float, *, backlog_s: float, lag_s: float | None) -> None:
         """A send is about to leave for intended time ``when``: ``backlog_s`` late because no
@@ -65,7 +68,10 @@ class Book:
 
     def record(self, name: str, *, done: float, corrected_s: float, raw_s: float, status: int,
                server_ms: float | None) -> None:
-        endpoint = self._window(done).endpoints.setdefault(name, _Endpoint())
+        endpoints = self._window(done).endpoints
+        endpoint = endpoints.get(name)
+        if endpoint is None:
+            endpoint = endpoints[name] = _Endpoint()
         hdr.record_seconds(endpoint.corrected, corrected_s)
         hdr.record_seconds(endpoint.raw, raw_s)
         if server_ms is not None:

@@ -8,11 +8,13 @@ kept for the plots and left out of every figure a criterion is judged on.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hdrh.histogram import HdrHistogram
 
@@ -98,7 +100,7 @@ class RunResult:
         out: dict[str, Tally] = {}
         for second in self.measured() if seconds is None else seconds:
             for name, tally in second.endpoints.items():
-                out.setdefault(name, Tally()).merge(tally)
+                _get(out, name, Tally).merge(tally)
         return out
 
     def overall(self, seconds: list[Second] | None = None) -> Tally:
@@ -131,6 +133,18 @@ class RunResult:
                 "dropped": sum(w.dropped for w in self.workers.values())}
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _get(table: dict[K, V], key: K, make: Callable[[], V]) -> V:
+    """``setdefault`` that builds the default only when missing (histograms are not cheap)."""
+    value = table.get(key)
+    if value is None:
+        value = table[key] = make()
+    return value
+
+
 def read(folder: Path, plan: Plan) -> RunResult:
     seconds: dict[int, Second] = {}
     workers: dict[int, WorkerHealth] = {}
@@ -141,25 +155,26 @@ def read(folder: Path, plan: Plan) -> RunResult:
     done = folder / "done.jsonl"
     for line in done.read_text(encoding="utf-8").splitlines() if done.exists() else []:
         data = json.loads(line)
-        workers.setdefault(int(data["worker"]), WorkerHealth()).done = data
+        _get(workers, int(data["worker"]), WorkerHealth).done = data
     return RunResult(plan, seconds, workers, folder)
 
 
 def absorb(message: dict[str, Any], seconds: dict[int, Second],
            workers: dict[int, WorkerHealth]) -> None:
     """Add one worker message (its CPU and the windows it closed) to the run."""
-    health = workers.setdefault(int(message["worker"]), WorkerHealth())
+    health = _get(workers, int(message["worker"]), WorkerHealth)
     if message.get("cpu") is not None:
         health.cpu.append((float(message["t"]), float(message["cpu"])))
     if message.get("users") is not None:
         health.users.append((float(message["t"]), int(message["users"]),
                              message.get("connections")))
     for window in message["windows"]:
-        second = seconds.setdefault(int(window["w"]), Second(int(window["w"])))
+        index = int(window["w"])
+        second = _get(seconds, index, functools.partial(Second, index))
         for name, data in window["endpoints"].items():
             tally = Tally()
             tally.add(data)
-            second.endpoints.setdefault(name, Tally()).merge(tally)
+            _get(second.endpoints, name, Tally).merge(tally)
             second.total.merge(tally)
         for key in ("intended", "backlog", "dropped"):
             setattr(second, key, getattr(second, key) + int(window[key]))
