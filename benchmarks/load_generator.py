@@ -10,8 +10,9 @@ Every generator is pinned to core 0 and the server (benchmarks/tiny_server.py) t
    connections). Goal: harness ≥ 0.9 × bare Locust and ≥ 0.3 × wrk.
 2. fidelity: 10 clients against a server that answers after 20 ms; the harness's p50 and p99
    against wrk's (goal: within 15 %).
-3. coordinated omission: a fixed rate of 200 requests/s with the server stopped (SIGSTOP) for
-   1 s; the harness's corrected p99 (goal ≥ 900 ms) against its raw p99 and wrk's closed loop.
+3. coordinated omission: a fixed rate of 200 requests/s from 4 clients with the server stopped
+   (SIGSTOP) for 1 s; the harness's corrected p99 (goal ≥ 900 ms) against its raw p99 — what a
+   closed loop of those clients reports (goal: far lower) — and wrk's closed loop for reference.
 
 Only ratios are compared; the machine's core count and load are printed with them. All traffic
 goes to 127.0.0.1 and every run stops by itself.
@@ -25,6 +26,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,13 +88,18 @@ def harness(url: str, plan_kw: dict[str, object], on_tick: object = None) -> obj
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def capacity(seconds: int) -> dict[str, float]:
+def capacity(seconds: int, rounds: int = 3) -> dict[str, float]:
+    """Medians of alternating rounds: on a shared machine, back-to-back single runs compare the
+    neighbours' load as much as the generators."""
+    ws, bs, hs = [], [], []
     with server() as (url, _):
-        w = wrk(url, 50, seconds)["rps"]
-        b = bare_locust(url, 50, seconds)
-        run = harness(url, {"model": CLOSED, "stages": (Stage(seconds, users=50),),
-                            "pool_per_worker": 50})
-        h = run.overall(run.measured()).count / seconds  # type: ignore[attr-defined]
+        for _ in range(rounds):
+            ws.append(wrk(url, 50, seconds)["rps"])
+            bs.append(bare_locust(url, 50, seconds))
+            run = harness(url, {"model": CLOSED, "stages": (Stage(seconds, users=50),),
+                                "pool_per_worker": 50})
+            hs.append(run.overall(run.measured()).count / seconds)  # type: ignore[attr-defined]
+    w, b, h = statistics.median(ws), statistics.median(bs), statistics.median(hs)
     return {"wrk_rps": w, "bare_locust_rps": b, "harness_rps": h,
             "harness_vs_bare_locust": h / b, "harness_vs_wrk": h / w}
 
@@ -139,7 +146,7 @@ def omission(seconds: int) -> dict[str, float]:
         thread.join()
     return {"harness_corrected_p99_ms": hdr.percentile_ms(total.corrected, 99) or 0,
             "harness_raw_p99_ms": hdr.percentile_ms(total.raw, 99) or 0,
-            "wrk_closed_loop_p99_ms": w["p99_ms"]}
+            "wrk_closed_loop_p99_ms": w["p99_ms"], "wrk_closed_loop_rps": w["rps"]}
 
 
 def main() -> int:
@@ -164,7 +171,7 @@ def main() -> int:
         "p50 within 15 % of wrk": abs(f["p50_ratio"] - 1) <= 0.15,
         "p99 within 15 % of wrk": abs(f["p99_ratio"] - 1) <= 0.15,
         "corrected p99 ≥ 900 ms": o["harness_corrected_p99_ms"] >= 900,
-        "closed loop far lower (< 1/3)": o["wrk_closed_loop_p99_ms"] * 3
+        "raw (closed-loop) p99 far lower (< 1/10)": o["harness_raw_p99_ms"] * 10
         < o["harness_corrected_p99_ms"],
     }
     print()
