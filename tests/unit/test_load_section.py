@@ -40,3 +40,14 @@ def test_bad_load_settings_are_one_line(override: str, words: str) -> None:
     with pytest.raises(ConfigError, match=words) as info:
         _load(override)
     assert "\n" not in info.value.one_line()
+
+
+def test_load_workers_reach_the_suites_and_must_be_at_least_one() -> None:
+    from releasegate import cli
+
+    args = cli._parser().parse_args(["run", "--load-workers", "3"])
+    assert "--rg-load-workers=3" in cli.pytest_arguments(args)
+    assert not any(a.startswith("--rg-load-workers") for a in cli.pytest_arguments(
+        cli._parser().parse_args(["run"])))
+    with pytest.raises(SystemExit):
+        cli._parser().parse_args(["run", "--load-workers", "0"])
