@@ -27,7 +27,7 @@ def endpoints(config: dict[str, Any]) -> list[Endpoint]:
 
 def sources(config: dict[str, Any]) -> dict[str, PoolSource]:
     return {name: PoolSource(path=str(p["from"]), pick=str(p.get("pick", "items[*].id")),
-                             consume=bool(p.get("consume", False)))
+                             consume=bool(p.get("consume", False)), pages=int(p.get("pages", 1)))
             for name, p in (config.get("params") or {}).items()}
 
 

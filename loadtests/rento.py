@@ -37,8 +37,9 @@ MIX: list[dict[str, Any]] = [
     {"name": "pay bill", "weight": 3, "method": "POST", "path": "/api/payments",
      "body": {"bill_id": "{bill}", "amount": "120.00", "method": "transfer"}},
 ]
+# Each vacant room takes one contract: enough of them for a run of 20 minutes at 30/s.
 POOLS = {"vacant_room": PoolSource("/api/rooms?status=vacant&page_size=100", "items[*].id",
-                                   consume=True)}
+                                   consume=True, pages=10)}
 CONSUMED_CAPTURES = ("bill",)
 """A bill is paid once in full: handing it out twice would be an overpayment (422)."""
 

@@ -60,6 +60,14 @@ class PoolSource:
     path: str
     pick: str
     consume: bool = False
+    pages: int = 1
+    """Pages 1…N of ``path`` (``page=N`` added to its query): more values than one page has."""
+
+    def paths(self) -> list[str]:
+        if self.pages <= 1:
+            return [self.path]
+        joiner = "&" if "?" in self.path else "?"
+        return [f"{self.path}{joiner}page={n}" for n in range(1, self.pages + 1)]
 
 
 @dataclass
@@ -117,7 +125,7 @@ class Scenario:
     def setup(self, get: Callable[[str], Any]) -> None:
         """Fill the listed pools; ``get(path)`` returns the decoded JSON body or raises."""
         for name, source in self.sources.items():
-            values = json_path(get(source.path), source.pick)
+            values = [v for path in source.paths() for v in json_path(get(path), source.pick)]
             if source.consume:  # each worker its own share, so no value is used twice
                 values = values[self.worker % self.workers::self.workers]
             if not values:

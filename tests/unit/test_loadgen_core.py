@@ -247,3 +247,18 @@ def test_the_orchestrating_side_never_imports_gevent() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_a_pool_can_be_filled_from_several_pages() -> None:
+    asked: list[str] = []
+
+    def get(path: str) -> dict[str, object]:
+        asked.append(path)
+        page = int(path.rsplit("page=", 1)[1])
+        return {"items": [{"id": page * 10 + i} for i in range(2)]}
+
+    scenario = Scenario([Endpoint("x", "GET", "/r/{room}")],
+                        {"room": PoolSource("/rooms?status=vacant", "items[*].id", pages=3)})
+    scenario.setup(get)
+    assert asked == [f"/rooms?status=vacant&page={n}" for n in (1, 2, 3)]
+    assert scenario.pools["room"] == [10, 11, 20, 21, 30, 31]

@@ -217,6 +217,8 @@ def parse(t: Table) -> LoadSettings:
         inner.text("from")
         inner.text("pick", "items[*].id")
         inner.flag("consume", False)
+        if int(inner.integer("pages", 1)) < 1:
+            raise inner.error("pages", "at least 1 page")
         inner.finish()
     timing = _sub(t, "server_timing")
     server_timing = ServerTiming(header=timing.text("header", "Server-Timing"),
