@@ -122,6 +122,8 @@ def memory_check(fit: Slope | None, limit: float, *, short: bool, headroom_mb: f
     if not short:
         return (False, detail) if fit.low >= limit else (None, detail + f" straddles "
                                                           f"{limit:g} MB/h")
+    if headroom_mb <= 0:
+        return False, detail + ": the memory limit is already exceeded"
     if fit.low * horizon_h > headroom_mb:
         return False, (detail + f": at that rate the {headroom_mb:.0f} MB left below the "
                        f"memory limit are gone within {horizon_h:g} h")

@@ -72,3 +72,11 @@ def test_cpu_used_by_others_is_the_machines_busy_time_less_the_runs_own() -> Non
     others, ours = watch.share()
     assert ours > 0.0
     assert 0.0 <= others <= 1.0
+
+
+def test_a_leak_past_the_memory_limit_says_so() -> None:
+    from releasegate.measure.memory import Slope, memory_check
+
+    passed, detail = memory_check(Slope(11_000, 10_950, 11_030, 119), 50, short=True,
+                                  headroom_mb=-55, horizon_h=1)
+    assert passed is False and "already exceeded" in detail
