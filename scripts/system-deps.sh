@@ -10,6 +10,8 @@ command -v pg_dump >/dev/null || need+=(postgresql-client)
 command -v dockerd >/dev/null || command -v podman >/dev/null || [ -S /var/run/docker.sock ] \
   || need+=(docker.io)
 command -v npm >/dev/null || need+=(npm)
+# Headless browser for the XSS probe (driven by Playwright through executable_path).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 # Only benchmarks/load_generator.py uses wrk (the reference it compares the load generator to).
 command -v wrk >/dev/null || need+=(wrk)
 [ ${#need[@]} -eq 0 ] && exit 0

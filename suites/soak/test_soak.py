@@ -27,7 +27,8 @@ STABILITY, AVAILABILITY = "REL-SOAK-STABILITY", "REL-AVAILABILITY"
 def _window(run: LoadRun, first: bool, length_s: float) -> Tally:
     measured = run.result.measured()
     per = max(1, round(length_s / run.result.plan.window_s))
-    return run.result.overall(measured[:per] if first else measured[-per:])
+    tally: Tally = run.result.overall(measured[:per] if first else measured[-per:])
+    return tally
 
 
 def _error_pct(tally: Tally) -> float:
@@ -67,7 +68,7 @@ def stability_checks(run: LoadRun, profile: Profile, window_s: float, p95_limit_
     e_first, e_last = _error_pct(first), _error_pct(last)
     checks.add(f"error rate drift within {error_points:g} percentage points",
                e_last - e_first <= error_points, f"{e_first:.3f} % → {e_last:.3f} %")
-    evidence = {"memory_slope": None if fit is None else vars(fit),
+    evidence: dict[str, object] = {"memory_slope": None if fit is None else vars(fit),
                 "first_window": first.describe(), "last_window": last.describe(),
                 "window_s": window_s}
     return checks, evidence, undecided

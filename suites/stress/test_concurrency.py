@@ -33,9 +33,9 @@ def held(result: RunResult, after_s: float) -> tuple[int, int | None]:
     if not complete:
         return 0, None
     users = min(sum(u for u, _ in v) for v in complete)
-    conns = [sum(c for _, c in v if c is not None) for v in complete
-             if all(c is not None for _, c in v)]
-    return users, (max(conns) if conns else None)
+    established = [sum(c for _, c in v if c is not None) for v in complete
+                   if all(c is not None for _, c in v)]
+    return users, (max(established) if established else None)
 
 
 @pytest.mark.criterion(CID)

@@ -14,12 +14,16 @@ from collections.abc import Callable
 from typing import Any
 
 from releasegate.config.reader import Table
-from releasegate.config.sections import load, security
+from releasegate.config.sections import authz, fuzzing, injection, load, probing, security
 
 Parser = Callable[[Table], Any]
 
 PARSERS: dict[str, Parser] = {
+    "authz": authz.parse,
+    "fuzzing": fuzzing.parse,
+    "injection": injection.parse,
     "load": load.parse,
+    "probing": probing.parse,
     "security": security.parse,
 }
 """Section name → parser. Keep one line per suite, alphabetical."""
