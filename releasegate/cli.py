@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--durations", choices=DURATIONS, default="ci",
                      help="how long load, soak, stress, fuzzing and injection run: each suite's "
                           "profile section says what `ci` (default) and `release` mean")
+    run.add_argument("--cell", action="append", default=[], metavar="pyX.Y-pgN",
+                     help="run only this cell of the compatibility matrix (repeatable), e.g. "
+                          "one per CI job; join the jobs' reports with `report --merge`")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments after --")
 
     report = sub.add_parser("report", help="rebuild every report from reports/summary.json")
@@ -129,8 +132,14 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     return pytest_args + [str(a) for a in args.pytest_args]
 
 
+def cell_overrides(cells: list[str]) -> list[str]:
+    """``--cell`` is the profile's ``[compat] cells``, so pytest runs and CLI runs agree."""
+    return [f"compat.cells={json.dumps(cells)}"] if cells else []
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     args.profile = args.profile or default_profile()
+    args.overrides = [*args.overrides, *cell_overrides(args.cell)]
     options = RunOptions(
         profile_path=args.profile, overrides=args.overrides, reports_dir=args.reports_dir,
         external_url=args.external, dsn=args.dsn,

@@ -26,6 +26,7 @@ from releasegate.report.formatting import (
     verdict_label,
 )
 from releasegate.report.history import CriterionChange, RunDiff, diff
+from releasegate.report.matrix import matrix_section
 from releasegate.report.summary import (
     Record,
     excluded,
@@ -309,6 +310,7 @@ def render_markdown(
         _error_section(summary),
         _blockers(summary),
         _table(summary, run_diff),
+        matrix_section(summary.get("criteria") or []),
         _changes(run_diff),
         _waivers(summary),
         _not_assessed(summary),

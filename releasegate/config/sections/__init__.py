@@ -14,11 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from releasegate.config.reader import Table
-from releasegate.config.sections import security
+from releasegate.config.sections import compat, security
 
 Parser = Callable[[Table], Any]
 
 PARSERS: dict[str, Parser] = {
+    "compat": compat.parse,
     "security": security.parse,
 }
 """Section name → parser. Keep one line per suite, alphabetical."""
