@@ -34,7 +34,10 @@ class BrowserSettings:
     """Paths of the HTML pages the application serves (besides those its OpenAPI document
     declares as text/html)."""
     session: str = "admin"
-    """``admin`` (the profile's login, sent as its header) or ``anonymous``."""
+    """``admin`` (the profile's login, its token handed to the browser as ``cookie``) or
+    ``anonymous``."""
+    cookie: str = ""
+    """The cookie the application reads a session token from (pages behind a login)."""
     browsers: tuple[str, ...] = BROWSERS
     chromium: str = "/usr/bin/chromium"
     firefox: str = "/usr/bin/firefox-esr"
@@ -112,6 +115,7 @@ def _browser(t: Table | None) -> BrowserSettings:
     out = BrowserSettings(
         pages=tuple(t.str_list("pages", [])), session=t.choice("session", ("admin", "anonymous"),
                                                                "admin"),
+        cookie=t.text("cookie", ""),
         browsers=tuple(t.str_list("browsers", list(BROWSERS))),
         chromium=t.text("chromium", "/usr/bin/chromium"),
         firefox=t.text("firefox", "/usr/bin/firefox-esr"),
