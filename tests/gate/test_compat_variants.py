@@ -84,3 +84,8 @@ def test_compat_variant_is_red_where_it_says(run_gate: Any, variant: str) -> Non
     assert result.exit_code == 2
     if "cells" in spec:
         assert cells(result) == spec["cells"]
+        # Each failing cell's build log or container logs are attached to its parts.
+        attached = {a for r in result.summary["criteria"] for a in r["attachments"]}
+        for cell, status in spec["cells"].items():
+            if status == "failed":
+                assert any(f"compat-{cell}-" in a for a in attached), (cell, attached)

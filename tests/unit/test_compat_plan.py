@@ -95,7 +95,7 @@ def test_cells_must_be_in_the_matrix(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not a cell"):
         load_profile(profile, overrides=cell_overrides(["3.11/15"]))
     with pytest.raises(ConfigError, match="build_arg"):
-        load_profile(profile, overrides=['compat.framework.sets={lowest = "a.txt"}'])
+        load_profile(profile, overrides=['compat.framework.build_arg=""'])
 
 
 def _part(cell: str, status: str, **extra: Any) -> dict[str, Any]:

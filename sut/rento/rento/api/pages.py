@@ -50,9 +50,11 @@ _SCRIPT = Path(__file__).resolve().parent.parent / "templates" / "dashboard.js"
 
 @router.get("/static/dashboard.js", include_in_schema=False)
 def dashboard_script() -> Response:
-    return Response(_SCRIPT.read_bytes(), media_type="text/javascript",
-                    headers={"X-Content-Type-Options": "nosniff",
-                             "Cache-Control": "public, max-age=300"})
+    return Response(
+        _SCRIPT.read_bytes(),
+        media_type="text/javascript",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=300"},
+    )
 
 
 @router.get(
