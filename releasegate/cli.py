@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", "-n", default="0",
                      help="pytest-xdist workers sharing the one stack (0 = in process)")
     run.add_argument("--no-html", action="store_true", help="skip the Allure HTML report")
+    run.add_argument("--baseline", type=Path, default=None, metavar="SUMMARY_JSON",
+                     help="compare with this run's summary.json (a release tag's, say) instead "
+                          "of the previous run")
+    run.add_argument("--regression-share", type=float, default=0.2, metavar="SHARE",
+                     help="flag a measured value worse than the baseline by more than this "
+                          "share, even under its limit (default 0.2)")
     run.add_argument("--durations", choices=DURATIONS, default="ci",
                      help="how long load, soak, stress, fuzzing and injection run: each suite's "
                           "profile section says what `ci` (default) and `release` mean")
@@ -81,6 +87,26 @@ def _parser() -> argparse.ArgumentParser:
                         help="also every Python and PostgreSQL of the compatibility matrix")
     images.add_argument("--jobs", "-j", type=int, default=2,
                         help="Debian suites built side by side (default 2)")
+
+    check = sub.add_parser("selfcheck", help="run every broken variant of the application "
+                           "through the gate that should catch it: the detection matrix")
+    check.add_argument("--profile", type=Path, default=None)
+    check.add_argument("--variants", type=Path, default=None,
+                       help="the variants folder (default: variants/ in the app's build context)")
+    check.add_argument("--only", action="append", default=[], metavar="NAME",
+                       help="only this variant (repeatable)")
+    check.add_argument("--fast", action="store_true",
+                       help="only the variants marked fast (the subset `make test` runs)")
+    check.add_argument("--index", action="store_true",
+                       help="write the catalogue's index (variants/README.md) and stop")
+    check.add_argument("--reports-dir", type=Path, default=Path("reports"))
+
+    repeat = sub.add_parser("repeat", help="run the same gate N times: the verdicts must agree; "
+                            "the spread of every measured value is reported")
+    repeat.add_argument("--runs", type=int, default=5)
+    repeat.add_argument("--reports-dir", type=Path, default=Path("reports"))
+    repeat.add_argument("run_args", nargs="*",
+                        help="`releasegate run` arguments, after --: --profile, --suite, …")
 
     init = sub.add_parser("init", help="write a commented starter profile for an application")
     init.add_argument("--openapi", required=True, metavar="URL_OR_FILE",
@@ -135,6 +161,9 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     if args.no_html:
         pytest_args.append("--no-html")
     pytest_args.append(f"--rg-durations={args.durations}")
+    pytest_args.append(f"--regression-share={args.regression_share}")
+    if args.baseline:
+        pytest_args.append(f"--baseline={args.baseline}")
     if str(args.workers) != "0":
         pytest_args += ["-p", "xdist.plugin", "-n", str(args.workers)]
     return pytest_args + [str(a) for a in args.pytest_args]
@@ -153,9 +182,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         external_url=args.external, dsn=args.dsn,
         containers=dict(c.split("=", 1) for c in args.container if "=" in c),
         html=not args.no_html, suites=args.suite, durations=args.durations,
+        baseline=args.baseline, regression_share=args.regression_share,
     )
     options.load_profile()  # a broken profile fails here, in a second, before any container
     _usable_reports_dir(args.reports_dir)
+    if args.baseline is not None:
+        from releasegate.report.history import load_baseline
+
+        load_baseline(args.baseline)
     pytest_args = pytest_arguments(args)
 
     import pytest
@@ -249,6 +283,58 @@ def cmd_images(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_selfcheck(args: argparse.Namespace) -> int:
+    from releasegate.config.profile import load_profile
+    from releasegate.report.html import generate_html
+    from releasegate.selfcheck.catalogue import load_catalogue, render_index, source_arguments
+    from releasegate.selfcheck.matrix import run_matrix
+    from releasegate.selfcheck.report import headline, write_selfcheck
+
+    profile_path = args.profile or default_profile()
+    profile = load_profile(profile_path)
+    folder = args.variants or (profile.app.build.context / "variants" if profile.app.build
+                               else None)
+    if folder is None:
+        raise ConfigError(f"{profile_path}: the app is not built from a context, so it has no "
+                          "variants folder", hint="pass --variants DIR")
+    variants = load_catalogue(folder)
+    if args.index:
+        path = folder / "README.md"
+        path.write_text(render_index(variants), encoding="utf-8")
+        say(f"wrote {path} ({len(variants)} variants)")
+        return 0
+    unknown = sorted(set(args.only) - {v.name for v in variants})
+    if unknown:
+        raise ConfigError(f"unknown variant(s) {unknown}",
+                          hint=f"known: {', '.join(v.name for v in variants)}")
+    chosen = [v for v in variants if (not args.only or v.name in args.only)
+              and (v.fast or not args.fast)]
+    _usable_reports_dir(args.reports_dir)
+    workdir = args.reports_dir / "selfcheck" / "sources"
+    matrix = run_matrix(profile_path, chosen, args.reports_dir / "selfcheck", say,
+                        extra=lambda v: source_arguments(v, profile, workdir))
+    written = write_selfcheck(matrix, args.reports_dir)
+    generate_html(args.reports_dir / "selfcheck", say, report_name=headline(matrix))
+    say(f"{headline(matrix)}; see {written['md']}")
+    return 0 if matrix.passed else 2
+
+
+def cmd_repeat(args: argparse.Namespace) -> int:
+    from releasegate.selfcheck.repeat import run_repeatedly, write_repeatability
+
+    if args.runs < 2:
+        raise ConfigError(f"--runs {args.runs}: repeatability needs at least 2 runs",
+                          hint="use --runs 5 or more")
+    _usable_reports_dir(args.reports_dir)
+    result = run_repeatedly(args.runs, args.run_args, args.reports_dir, say)
+    path = write_repeatability(result, args.reports_dir)
+    unstable = sorted(cid for cid, s in result.spreads.items() if s.unstable)
+    say(f"{'the same verdicts in every run' if result.verdicts_agree else 'VERDICTS DIFFER'} "
+        f"over {args.runs} runs" + (f"; unstable: {', '.join(unstable)}" if unstable else "")
+        + f"; see {path}")
+    return 0 if result.verdicts_agree else 2
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from releasegate.config.starter_profile import write_starter
 
@@ -259,7 +345,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "report": cmd_report, "clean": cmd_clean, "images": cmd_images,
-            "init": cmd_init}
+            "init": cmd_init, "selfcheck": cmd_selfcheck, "repeat": cmd_repeat}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -110,6 +110,9 @@ class RunOptions:
     html: bool = True
     suites: list[str] = field(default_factory=list)
     durations: str = "ci"
+    baseline: Path | None = None
+    """A summary.json to compare with instead of the previous run."""
+    regression_share: float = 0.2
 
     def load_profile(self) -> Profile:
         profile = load_profile(self.profile_path, overrides=self.overrides)
@@ -188,10 +191,12 @@ class GateRun:
 
     # -- before the suites ---------------------------------------------------------------
     def prepare(self) -> None:
-        from releasegate.report.history import rotate_previous
+        from releasegate.report.history import load_baseline, rotate_previous
 
         self.reports_dir.mkdir(parents=True, exist_ok=True)
         self.previous = rotate_previous(self.reports_dir)
+        if self.options.baseline is not None:
+            self.previous = load_baseline(self.options.baseline)
         # Nothing of an earlier run may be read as this run's evidence.
         for stale in ("summary.json", "summary.md", "junit.xml"):
             (self.reports_dir / stale).unlink(missing_ok=True)
@@ -325,6 +330,8 @@ class GateRun:
             "profile": str(self.profile.path), "profile_name": self.profile.name,
             "provider": self.profile.provider, "suites": suites, "partial": partial,
             "durations": self.options.durations,
+            "regression_share": self.options.regression_share,
+            "baseline": str(self.options.baseline) if self.options.baseline else "previous run",
             "target": self.info.base_url if self.info else "", "environment": env,
             "timings": self.timings,
         }

@@ -77,6 +77,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-html", action="store_true", help="skip the Allure HTML report")
     group.addoption("--rg-durations", choices=DURATIONS, default="ci", dest="rg_durations",
                     help="durations of the time-boxed suites: ci (default) or release")
+    group.addoption("--baseline", default=None, metavar="SUMMARY_JSON",
+                    help="compare with this summary.json instead of the previous run")
+    group.addoption("--regression-share", type=float, default=0.2, dest="regression_share",
+                    help="flag values worse than the baseline by more than this share")
     group.addoption("--suites-root", default=None, metavar="DIR",
                     help="the folder whose whole collection is a full run (default: the "
                          "installed suites); narrower paths or node ids make a run partial")
@@ -98,6 +102,8 @@ def pytest_configure(config: pytest.Config) -> None:
         external_url=config.getoption("external"), dsn=config.getoption("dsn"),
         containers=containers, html=not config.getoption("no_html"),
         durations=config.getoption("rg_durations"),
+        baseline=Path(config.getoption("baseline")) if config.getoption("baseline") else None,
+        regression_share=config.getoption("regression_share"),
         suites=[m for m in SUITE_MARKERS if m in (config.getoption("markexpr") or "")],
     )
     try:

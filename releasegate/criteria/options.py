@@ -101,6 +101,11 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
         _o("alert_timeout_s", float, 20.0, L,
            "seconds a provoked server error may take to reach the alert receiver", 1, 600),
     ),
+    "SEC-DEPS": (
+        _o("advisory_db_max_age_days", int, 90, L,
+           "days the vulnerability database may be old; an older one cannot clear a dependency",
+           1, 3650),
+    ),
 }
 
 

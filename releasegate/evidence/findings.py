@@ -11,7 +11,7 @@ accepts, with a reason and an expiry; an expired waiver counts the finding again
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -132,6 +132,51 @@ def triage(findings: Iterable[Finding], waivers: Iterable[FindingWaiver], today:
             result.expired.append((finding, waiver))
             result.open.append(finding)
     return result
+
+
+def _cell(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split()).replace("|", "\\|")
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
+
+
+def _row(f: Finding) -> str:
+    what = _cell(f.title) + (f" — {_cell(f.evidence, 200)}" if f.evidence else "")
+    repro = f"`{_cell(f.reproduction, 300)}`" if f.reproduction else "—"
+    return (f"| {f.severity} | {_cell(f.tool)} {_cell(f.rule)} | `{_cell(f.location)}` | {what} "
+            f"| {_cell(f.owasp) or '—'} | {repro} |")
+
+
+def findings_table(findings: Sequence[Finding], *, note: str = "") -> list[str]:
+    """Markdown rows for people: severity, where, what, OWASP category, how to reproduce.
+    ``note`` adds a last column (the waiver that accepts each finding, say)."""
+    if not findings:
+        return ["None."]
+    head = "| Severity | Tool / rule | Where | What | OWASP API 2023 | Reproduce |"
+    rule = "|---|---|---|---|---|---|"
+    if note:
+        head, rule = head + f" {note} |", rule + "---|"
+    return [head, rule, *(_row(f) for f in findings)]
+
+
+def triage_markdown(criterion: str, found: Triage, *, examined: int, what: str,
+                    listed: Sequence[Finding] = ()) -> str:
+    """The findings attachment of one criterion: open, waived, expired, and listed ones."""
+    lines = [f"# {criterion}: {len(found.open)} open finding(s) among {examined} {what}(s)", "",
+             "## Open (counted against the criterion)", "", *findings_table(found.open), ""]
+    if found.waived:
+        lines += ["## Waived", "", *_with_waivers(found.waived), ""]
+    if found.expired:
+        lines += ["## Expired waivers (counted again)", "", *_with_waivers(found.expired), ""]
+    if listed:
+        lines += ["## Listed, not counted (below the criterion's severity floor)", "",
+                  *findings_table(listed), ""]
+    return "\n".join(lines)
+
+
+def _with_waivers(pairs: Sequence[tuple[Finding, FindingWaiver]]) -> list[str]:
+    rows = findings_table([f for f, _ in pairs], note="Waiver")
+    notes = [f"{_cell(w.reason, 120)} (until {w.expires.isoformat()})" for _, w in pairs]
+    return rows[:2] + [f"{row} {note} |" for row, note in zip(rows[2:], notes, strict=True)]
 
 
 def findings_in(evidence: Any) -> list[Finding]:

@@ -18,7 +18,7 @@ import pytest
 from releasegate.criteria.engine import judge
 from releasegate.criteria.thresholds import Threshold
 from releasegate.criteria.verdict import Verdict
-from releasegate.evidence.findings import Triage
+from releasegate.evidence.findings import Finding, Triage, triage_markdown
 from releasegate.evidence.measurement import Measurement, MeasurementStore, Outcome
 
 
@@ -104,23 +104,35 @@ class Recorder:
 
     def findings(self, criterion: str, found: Triage, *, examined: int, source: str,
                  what: str = "item", scope: str = "",
-                 evidence: dict[str, Any] | None = None) -> Measurement:
+                 evidence: dict[str, Any] | None = None,
+                 listed: list[Finding] | None = None) -> Measurement:
         """Record a findings criterion: the value is the number of open findings among
         ``examined`` things looked at (files, operations, parameters…). Nothing examined is
-        never a clean bill: it is insufficient."""
+        never a clean bill: it is insufficient. ``listed`` findings (below the criterion's
+        severity floor) are shown in the evidence and the table, never counted."""
         if examined <= 0:
             return self.insufficient(criterion, f"no {what} was examined, so no finding "
                                      "could have been made", scope=scope)
         data = {**found.evidence(), "examined": examined, "examined_what": what,
-                **(evidence or {})}
-        attachment = self.attach(f"{criterion}-findings.json",
-                                 json.dumps(data, indent=2, ensure_ascii=False))
+                "listed": [f.to_json() for f in listed or []], **(evidence or {})}
+        name = f"{criterion}-{scope}-findings" if scope else f"{criterion}-findings"
+        attachments = [
+            self.attach(f"{name}.json", json.dumps(data, indent=2, ensure_ascii=False)),
+            self.attach(f"{name}.md", triage_markdown(criterion, found, examined=examined,
+                                                      what=what, listed=listed or [])),
+        ]
         return self(criterion, value=float(len(found.open)), samples=examined, source=source,
                     violations=[f.one_line() for f in found.open], evidence=data,
-                    attachments=[attachment], scope=scope)
+                    attachments=attachments, scope=scope)
 
     def insufficient(self, criterion: str, reason: str, *, scope: str = "") -> Measurement:
         return self(criterion, value=None, samples=0, source="", outcome=Outcome.INSUFFICIENT,
+                    reason=reason, scope=scope, fail_test=False)
+
+    def error(self, criterion: str, reason: str, *, scope: str = "") -> Measurement:
+        """The tool or the input broke (a scanner that crashed, a path that does not exist):
+        the criterion is an error with this reason, and the test goes on to say so."""
+        return self(criterion, value=None, samples=0, source="", outcome=Outcome.ERROR,
                     reason=reason, scope=scope, fail_test=False)
 
     def attach(self, name: str, content: str | bytes) -> str:

@@ -20,6 +20,8 @@ from releasegate.report.formatting import parse_timestamp
 from releasegate.report.summary import Summary, records, release_info, run_info
 
 KEEP = 20
+REGRESSION_SHARE = 0.2
+"""A measured value worse than the baseline by more than this share is flagged."""
 HISTORY_DIR = "history"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -113,6 +115,15 @@ class CriterionChange:
             return ""
         return "better" if (delta < 0) == lower_is_better else "worse"
 
+    def regression(self, share: float) -> bool:
+        """Worse by more than ``share`` of the earlier value — even while under the limit. From
+        zero, any worsening is a regression (there is no share of nothing)."""
+        if self.direction != "worse" or self.delta is None or self.measured_before is None:
+            return False
+        if self.measured_before == 0:
+            return True
+        return abs(self.delta) > share * abs(self.measured_before)
+
 
 @dataclass(frozen=True)
 class RunDiff:
@@ -129,6 +140,9 @@ class RunDiff:
     @property
     def measured_changes(self) -> list[CriterionChange]:
         return [c for c in self.changes.values() if c.delta]
+
+    def regressions(self, share: float) -> list[CriterionChange]:
+        return [c for c in self.changes.values() if c.regression(share)]
 
 
 def _measured(record: Mapping[str, Any] | None) -> float | None:
@@ -165,3 +179,40 @@ def diff(previous: Mapping[str, Any] | None, current: Mapping[str, Any]) -> RunD
         release_after=str(release_info(current).get("verdict") or "unknown"),
         changes=changes,
     )
+
+
+def load_baseline(path: Path) -> Summary:
+    """A summary to compare with instead of the previous run (a release tag's, say)."""
+    from releasegate.errors import ConfigError
+
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--baseline {path}: not a readable summary.json ({exc})",
+                          hint="pass the summary.json of the run to compare with") from None
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("criteria"), list):
+        raise ConfigError(f"--baseline {path}: not a releasegate summary",
+                          hint="pass the summary.json of the run to compare with")
+    return loaded
+
+
+def series(history: Path, summary: Mapping[str, Any]) -> dict[str, list[tuple[str, float]]]:
+    """Criterion → (run started_at, measured) over the kept history of the same profile and
+    this run, oldest first: the numbers behind trend plots and the noise of a measurement."""
+    name = run_info(summary).get("profile_name")
+    found: dict[str, list[tuple[str, float]]] = {}
+    summaries: list[Mapping[str, Any]] = []
+    for path in history_files(history):
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(loaded, dict) and run_info(loaded).get("profile_name") == name:
+            summaries.append(loaded)
+    for item in [*summaries, summary]:
+        started = str(run_info(item).get("started_at") or "")
+        for record in records(item):
+            value = _measured(record)
+            if value is not None and record.get("verdict") not in ("error", "not_run"):
+                found.setdefault(str(record["id"]), []).append((started, value))
+    return found

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from releasegate.evidence.findings import dedupe, findings_in, findings_table
 from releasegate.report.files import write_atomic
 from releasegate.report.formatting import (
     format_delta,
@@ -25,7 +26,7 @@ from releasegate.report.formatting import (
     verdict_badge,
     verdict_label,
 )
-from releasegate.report.history import CriterionChange, RunDiff, diff
+from releasegate.report.history import REGRESSION_SHARE, CriterionChange, RunDiff, diff
 from releasegate.report.matrix import matrix_section
 from releasegate.report.summary import (
     Record,
@@ -40,6 +41,7 @@ from releasegate.report.summary import (
     run_info,
     title_of,
 )
+from releasegate.report.trends import Trend
 
 RELEASE_WORDS = {
     "ready": "READY", "not_ready": "NOT READY", "insufficient": "NOT READY (insufficient)",
@@ -155,7 +157,7 @@ def _blockers(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _delta_cell(change: CriterionChange | None, has_previous: bool) -> str:
+def _delta_cell(change: CriterionChange | None, has_previous: bool, share: float) -> str:
     if not has_previous:
         return "—"
     if change is None or change.before is None:
@@ -166,10 +168,18 @@ def _delta_cell(change: CriterionChange | None, has_previous: bool) -> str:
     if change.delta:
         parts.append(f"{format_delta(change.delta, change.unit)} ({change.direction})"
                      if change.direction else format_delta(change.delta, change.unit))
+    if change.regression(share):
+        parts.append("⚠️ regression")
     return ", ".join(parts) or "no change"
 
 
-def _table(summary: Mapping[str, Any], run_diff: RunDiff | None) -> list[str]:
+def _share(summary: Mapping[str, Any]) -> float:
+    value = run_info(summary).get("regression_share")
+    return float(value) if isinstance(value, (int, float)) else REGRESSION_SHARE
+
+
+def _table(summary: Mapping[str, Any], run_diff: RunDiff | None,
+           found: Mapping[str, Trend]) -> list[str]:
     items = records(summary)
     lines = ["## Criteria", ""]
     if not items:
@@ -180,14 +190,16 @@ def _table(summary: Mapping[str, Any], run_diff: RunDiff | None) -> list[str]:
         verdict = verdict_badge(str(r.get("verdict")))
         if not r.get("blocking", True):
             verdict += " (non-blocking)"
+        if r["id"] in found and found[r["id"]].unstable:
+            verdict += " ⚠️ unstable"
         change = run_diff.changes.get(r["id"]) if run_diff else None
         cells = [r["id"], r.get("title", ""), format_measured(r), format_limit(r), verdict,
-                 _delta_cell(change, run_diff is not None)]
+                 _delta_cell(change, run_diff is not None, _share(summary))]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return [*lines, ""]
 
 
-def _changes(run_diff: RunDiff | None) -> list[str]:
+def _changes(run_diff: RunDiff | None, share: float) -> list[str]:
     lines = ["## Change since the previous run", ""]
     if run_diff is None:
         return [*lines, "No previous run to compare with.", ""]
@@ -195,6 +207,13 @@ def _changes(run_diff: RunDiff | None) -> list[str]:
     after = RELEASE_WORDS.get(run_diff.release_after, run_diff.release_after.upper())
     lines += [f"Compared with run `{run_diff.previous_run_id}` of "
               f"{format_timestamp(run_diff.previous_started_at)}: release {before} → {after}.", ""]
+    regressed = run_diff.regressions(share)
+    if regressed:
+        lines += [f"**⚠️ Regressions beyond {share:.0%}** (worse than the baseline by more than "
+                  "that share, even where the limit still holds)", ""]
+        lines += [f"- {c.id} {format_value(c.measured_before, c.unit)} → "
+                  f"{format_value(c.measured_after, c.unit)} — {c.title}" for c in regressed]
+        lines.append("")
     verdicts = run_diff.verdict_changes
     measured = run_diff.measured_changes
     if not verdicts and not measured:
@@ -289,6 +308,23 @@ def _not_assessed(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _security_findings(summary: Mapping[str, Any], limit: int = 40) -> list[str]:
+    """Open findings of every criterion, one de-duplicated table (waived ones are not open)."""
+    found = dedupe(f for r in records(summary) for part in r.get("parts") or []
+                   if isinstance(part, Mapping) for f in findings_in(part.get("evidence")))
+    if not found:
+        return []
+    counts: dict[str, int] = {}
+    for f in found:
+        counts[f.criterion] = counts.get(f.criterion, 0) + 1
+    per = ", ".join(f"{cid} {n}" for cid, n in sorted(counts.items()))
+    more = (f" The first {limit} are shown; the rest are in security.sarif."
+            if len(found) > limit else "")
+    return ["## Security findings", "", f"{_plural(len(found), 'open finding', 'open findings')}"
+            f" ({per}); each criterion's findings table is attached to it, and all are in "
+            f"security.sarif.{more}", "", *findings_table(found[:limit]), ""]
+
+
 def _evidence(evidence: Mapping[str, str]) -> list[str]:
     if not evidence:
         return []
@@ -296,22 +332,46 @@ def _evidence(evidence: Mapping[str, str]) -> list[str]:
             *[f"- **{label}:** {where}" for label, where in evidence.items()], ""]
 
 
+def _trends(found: Mapping[str, Trend], plots: Mapping[str, str]) -> list[str]:
+    shown = {cid: t for cid, t in found.items() if len(t.points) >= 2}
+    if not shown:
+        return []
+    lines = ["## Trends over the kept history", "",
+             "| ID | runs | min | median | max | CV | plot | note |",
+             "|---|---|---|---|---|---|---|---|"]
+    for cid, t in shown.items():
+        values = sorted(t.values)
+        cv = f"{t.cv:.1%}" if t.cv is not None else "—"
+        plot = f"[plot]({plots[cid]})" if cid in plots else "—"
+        note = "⚠️ unstable: within its own noise of the limit" if t.unstable else ""
+        cells = [cid, str(len(values)), format_value(values[0], t.unit),
+                 format_value(values[len(values) // 2], t.unit), format_value(values[-1], t.unit),
+                 cv, plot, note]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return [*lines, ""]
+
+
 def render_markdown(
     summary: Mapping[str, Any],
     previous: Mapping[str, Any] | None = None,
     *,
     evidence: Mapping[str, str] | None = None,
+    trend: Mapping[str, Trend] | None = None,
+    plots: Mapping[str, str] | None = None,
 ) -> str:
     run_diff = diff(previous, summary)
+    found = trend or {}
     sections = [
         [headline(summary), ""],
         _facts(summary),
         [""],
         _error_section(summary),
         _blockers(summary),
-        _table(summary, run_diff),
+        _table(summary, run_diff, found),
         matrix_section(summary.get("criteria") or []),
-        _changes(run_diff),
+        _security_findings(summary),
+        _changes(run_diff, _share(summary)),
+        _trends(found, plots or {}),
         _waivers(summary),
         _not_assessed(summary),
         _evidence(evidence or {}),
@@ -326,5 +386,8 @@ def write_markdown(
     *,
     previous: Mapping[str, Any] | None = None,
     evidence: Mapping[str, str] | None = None,
+    trend: Mapping[str, Trend] | None = None,
+    plots: Mapping[str, str] | None = None,
 ) -> Path:
-    return write_atomic(path, render_markdown(summary, previous, evidence=evidence))
+    return write_atomic(path, render_markdown(summary, previous, evidence=evidence, trend=trend,
+                                              plots=plots))

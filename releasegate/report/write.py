@@ -18,6 +18,7 @@ from releasegate.errors import HarnessError
 from releasegate.evidence.redact import Redactor, identity, redact_tree
 from releasegate.report.allure_results import write_allure_results
 from releasegate.report.files import write_atomic
+from releasegate.report.history import HISTORY_DIR, series
 from releasegate.report.html import OUTPUT, generate_html
 from releasegate.report.junit import write_junit
 from releasegate.report.markdown import write_markdown
@@ -28,6 +29,7 @@ from releasegate.report.summary import (
     headline_text,
     profile_name,
 )
+from releasegate.report.trends import TRENDS_DIR, trends, write_plots
 
 Progress = Callable[[str], None]
 
@@ -47,7 +49,8 @@ def _link(relative: str) -> str:
 def _remove_stale(reports_dir: Path) -> None:
     for name in (SUMMARY_MD, JUNIT_XML, SECURITY_SARIF):
         (reports_dir / name).unlink(missing_ok=True)
-    shutil.rmtree(reports_dir / OUTPUT, ignore_errors=True)
+    for folder in (OUTPUT, TRENDS_DIR):
+        shutil.rmtree(reports_dir / folder, ignore_errors=True)
 
 
 def write_reports(
@@ -116,8 +119,15 @@ def write_reports(
         evidence["Allure results"] = _link(f"{ALLURE_RESULTS}/")
     evidence["Raw measurements and attachments"] = _link(f"{MEASUREMENTS.as_posix()}/")
     evidence["Earlier summaries"] = _link("history/")
+    found = trends(series(reports_dir / HISTORY_DIR, clean), clean)
+    try:
+        plots = write_plots(found, reports_dir)
+    except (ImportError, OSError, ValueError) as exc:  # plots are a convenience
+        progress(f"trend plots not drawn: {exc}")
+        plots = {}
     written[SUMMARY_MD] = write_markdown(
-        clean, reports_dir / SUMMARY_MD, previous=before, evidence=evidence
+        clean, reports_dir / SUMMARY_MD, previous=before, evidence=evidence, trend=found,
+        plots=plots,
     )
     return written
 

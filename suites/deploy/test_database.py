@@ -102,7 +102,7 @@ def test_migrations_apply_cleanly_and_idempotently(
     if missing := [n for n in needed if n not in gate_profile.commands]:
         record.insufficient("FUNC-MIGRATIONS", f"the profile has no [commands] {missing}")
         return
-    checks, outputs = CheckList(), {}
+    checks, outputs = CheckList(), dict[str, str]()
     with scratch_database("migrations") as (dsn, scratch):
         values = {**stack.template_values(), **scratch}
         try:

@@ -113,14 +113,14 @@ def test_errors_are_structured_and_logged(
         ids = {c["request_id"] for c in seen if c["request_id"]}
         ours = "\n".join(line for line in text.splitlines()
                          if marker in line or any(i in line for i in ids))
-        for case in seen:
-            rid = case["request_id"]
+        for answer in seen:
+            rid = answer["request_id"]
             entries = app_log.entries_for(ours, rid) if rid else []
-            checks.add(f"request id of '{case['case']}' is in the application log",
+            checks.add(f"request id of '{answer['case']}' is in the application log",
                        bool(entries), f"{rid} not found in {len(text.splitlines())} log lines"
                        if not entries else "")
-            if case["status"] >= 500:
-                checks.add(f"'{case['case']}' is logged at error level under its request id",
+            if answer["status"] >= 500:
+                checks.add(f"'{answer['case']}' is logged at error level under its request id",
                            any(e.is_error for e in entries),
                            f"levels seen: {[e.level for e in entries]}")
         attachments.append(record.attach("app-log-window.txt", text[-200_000:]))

@@ -54,3 +54,11 @@ def test_an_external_target_that_does_not_answer_is_one_line(tmp_path: Path) -> 
     assert "never became healthy" not in output
     summary = (reports / "summary.json").read_text()
     assert '"exit_code": 1' in summary and '"verdict": "pass"' not in summary
+
+
+def test_a_baseline_that_is_not_a_summary(tmp_path: Path) -> None:
+    baseline = tmp_path / "summary.json"
+    baseline.write_text("{}")
+    done = _cli("run", "--baseline", str(baseline), "--reports-dir", str(tmp_path / "r"))
+    assert done.returncode == 1
+    assert f"--baseline {baseline}: not a releasegate summary" in done.stderr

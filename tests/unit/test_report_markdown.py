@@ -81,8 +81,8 @@ def test_table_has_every_criterion_with_formatted_numbers() -> None:
     assert rows["PERF-API-P95"] == (
         "| PERF-API-P95 | API response time, per endpoint | 812.3 ms | < 1000 ms | ✅ PASS "
         "| +22.2 ms (worse) |")
-    assert "| 1 violation | ≤ 0 violations | ❌ FAIL | PASS → FAIL, +1 violation (worse) |" in (
-        rows["FUNC-HEALTH"])
+    assert ("| 1 violation | ≤ 0 violations | ❌ FAIL | PASS → FAIL, +1 violation (worse), "
+            "⚠️ regression |") in rows["FUNC-HEALTH"]
     assert "| 2000 clients | ≥ 2000 clients | 🟡 WAIVED |" in rows["PERF-CONCURRENCY"]
     assert "❌ FAIL (non-blocking)" in rows["SEC-SAST"]
 
@@ -142,3 +142,29 @@ def test_pipes_in_text_do_not_break_the_table() -> None:
     summary["criteria"] = [record("FUNC-HEALTH", "fail", 1, title="a | b")]
     text = render_markdown(summary)
     assert "| FUNC-HEALTH | a \\| b |" in text
+
+
+def test_regressions_beyond_the_share_are_flagged_even_under_the_limit() -> None:
+    summary, previous = sample_summary(), sample_previous()
+    # PERF-API-P95 790.1 → 812.3 ms: 2.8 % worse, under the 1000 ms limit.
+    assert "PERF-API-P95 790.1 ms → 812.3 ms" not in render_markdown(summary, previous).split(
+        "Regressions beyond")[-1].split("**Verdict changes**")[0]
+    summary["run"]["regression_share"] = 0.02
+    text = render_markdown(summary, previous)
+    section = text.split("**⚠️ Regressions beyond 2%**", 1)[1].split("**Verdict changes**")[0]
+    assert "- PERF-API-P95 790.1 ms → 812.3 ms" in section
+
+
+def test_unstable_and_trend_table() -> None:
+    from releasegate.report.trends import Trend
+
+    summary = sample_summary()
+    steady = Trend("PERF-API-P95", "ms", 1000.0, (("a", 700.0), ("b", 705.0), ("c", 702.0)))
+    shaky = Trend("PERF-API-P95", "ms", 1000.0, (("a", 600.0), ("b", 1100.0), ("c", 950.0)))
+    assert not steady.unstable and shaky.unstable
+    text = render_markdown(summary, trend={"PERF-API-P95": shaky},
+                           plots={"PERF-API-P95": "trends/PERF-API-P95.png"})
+    row = next(line for line in text.splitlines() if line.startswith("| PERF-API-P95 | API"))
+    assert "⚠️ unstable" in row
+    assert "| PERF-API-P95 | 3 | 600.0 ms | 950.0 ms | 1100.0 ms |" in text
+    assert "[plot](trends/PERF-API-P95.png)" in text

@@ -1,5 +1,8 @@
 """``[security]``: where the application's source is, and which findings are accepted.
 
+The sub-tables ``deps``, ``secrets``, ``pii``, ``hardening``, ``backup`` and ``db_tls`` belong
+to the static, image and container checks (see ``security_checks``).
+
 Waivers come inline (``[[security.waivers]]``) and from ``waivers_file`` (a TOML file of
 ``[[waiver]]`` entries, relative to the profile). Each names the rule it accepts, optionally a
 location glob and a criterion, and needs a reason and an expiry date: an expired waiver counts
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.config.reader import Table
+from releasegate.config.sections import security_checks as checks
 from releasegate.errors import ConfigError
 from releasegate.evidence.findings import FindingWaiver
 
@@ -29,6 +33,14 @@ class SecuritySettings:
     source: Path | None = None
     """The application's source folder (for static analysis), resolved; None: unknown."""
     waivers: tuple[FindingWaiver, ...] = field(default_factory=tuple)
+    source_exclude: tuple[str, ...] = ()
+    """Paths under ``source`` that static analysis skips (bandit's ``--exclude``)."""
+    deps: checks.DepsSettings = field(default_factory=checks.DepsSettings)
+    secrets: checks.SecretsSettings = field(default_factory=checks.SecretsSettings)
+    pii: checks.PiiSettings = field(default_factory=checks.PiiSettings)
+    hardening: checks.HardeningSettings = field(default_factory=checks.HardeningSettings)
+    backup: checks.BackupSettings = field(default_factory=checks.BackupSettings)
+    db_tls: checks.DbTlsSettings = field(default_factory=checks.DbTlsSettings)
 
 
 def parse(t: Table) -> SecuritySettings:
@@ -36,13 +48,22 @@ def parse(t: Table) -> SecuritySettings:
     source = t.text("source", None)
     waivers_file = t.text("waivers_file", None)
     inline = t.typed("waivers", list, [])
+    source_exclude = tuple(t.str_list("source_exclude", []))
+    deps = checks.parse_deps(t.table("deps"))
+    secrets = checks.parse_secrets(t.table("secrets"))
+    pii = checks.parse_pii(t.table("pii"))
+    hardening = checks.parse_hardening(t.table("hardening"))
+    backup = checks.parse_backup(t.table("backup"))
+    db_tls = checks.parse_db_tls(t.table("db_tls"))
     t.finish()
     waivers = [_waiver(Table(item, file=t.file, where=f"security.waivers[{i}]"))
                for i, item in enumerate(inline) if _is_table(item, t, i)]
     if waivers_file:
         waivers += _from_file((base / waivers_file).resolve(), t)
     return SecuritySettings(source=(base / source).resolve() if source else None,
-                            waivers=tuple(waivers))
+                            waivers=tuple(waivers), source_exclude=source_exclude, deps=deps,
+                            secrets=secrets, pii=pii, hardening=hardening, backup=backup,
+                            db_tls=db_tls)
 
 
 def _is_table(item: Any, t: Table, index: int) -> bool:

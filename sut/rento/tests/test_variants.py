@@ -17,6 +17,7 @@ VARIANTS = sorted(p.stem for p in (ROOT / "variants").glob("*.json"))
 def _copy_tree(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "rento", tmp_path / "rento")
     shutil.copytree(ROOT / "variants", tmp_path / "variants")
+    shutil.copyfile(ROOT / "requirements.txt", tmp_path / "requirements.txt")  # pins, too
     return tmp_path
 
 
