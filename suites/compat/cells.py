@@ -138,8 +138,10 @@ def _slug(text: str) -> str:
 
 
 def _cell_profile(profile: Profile, image: str, postgres: int, pg_image: str) -> Profile:
-    """The profile with the cell's image (built already) and PostgreSQL."""
-    app = dataclasses.replace(profile.app, build=None, image=image)
+    """The profile with the cell's image (built already) and PostgreSQL. Nothing restarts the
+    app: one that exits on start ends its cell at once, instead of after the health timeout."""
+    app = dataclasses.replace(profile.app, build=None, image=image, restart_policy="no",
+                              on_unhealthy="none")
     db = profile.db and dataclasses.replace(profile.db, version=postgres, image=pg_image)
     return dataclasses.replace(profile, app=app, db=db)
 
