@@ -91,6 +91,8 @@ class ContainersStack:
         self.app: _LoopbackContainer | None = None
         self.receiver: AlertSink | None = None
         self.autoheal: UnhealthyRestarter | None = None
+        self.secrets: dict[str, str] = {}
+        """This stack's generated secrets, known from the start on (to mask them)."""
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> StackInfo:
@@ -98,7 +100,7 @@ class ContainersStack:
         self.client = engine.connect_engine(auto_install=True, progress=progress)
         engine.configure_testcontainers_env()
         facts = {f"docker_{k}": v for k, v in engine.engine_facts(self.client).items()}
-        secret_values = resolve_secrets(profile)
+        secret_values = self.secrets = resolve_secrets(profile)
 
         db_image = self._provision_db_image(facts)
         app_image, startup = self._build_app(facts)

@@ -26,6 +26,7 @@ from releasegate.fixtures.stack import scratch_db
 from releasegate.config.profile import Profile
 from releasegate.config.sections.compat import CompatSettings
 from releasegate.errors import HarnessError
+from releasegate.evidence.redact import secret_redactor
 from releasegate.measure import table_digest
 from releasegate.measure.alerts import start_receiver
 from releasegate.measure.api import Api, LoginFailed, login
@@ -74,12 +75,16 @@ def run_cell(job: CellJob, cell: Cell) -> CellResult:
     name = job.name or cell.key
     result = CellResult(cell)
     started = time.monotonic()
+    stack: ContainersStack | None = None
+
+    def clean(text: str) -> str:
+        """The cell's own secrets (its database password…) masked like the run's."""
+        return secret_redactor(stack.secrets)(text) if stack is not None else text
 
     def progress(message: str) -> None:
-        job.say(f"[{name}] {message}")
+        job.say(clean(f"[{name}] {message}"))
 
     client = engine.connect_engine(auto_install=False, progress=progress)
-    stack: ContainersStack | None = None
     try:
         with _phase(result, "build"):
             image, pg_image = _build(client, job, cell, progress, result)
@@ -102,7 +107,8 @@ def run_cell(job: CellJob, cell: Cell) -> CellResult:
         result.status, result.phase, result.detail = stop.status, stop.phase, stop.detail
         logs = stop.log or _container_logs(stack)
         if logs:
-            result.attachments.append(job.attach(f"compat-{_slug(name)}-{stop.phase}.log", logs))
+            result.attachments.append(job.attach(f"compat-{_slug(name)}-{stop.phase}.log",
+                                                 clean(logs)))
     except Exception as exc:  # the harness broke in this cell: an error, never a pass
         result.status, result.phase = ERROR, result.phase or "harness"
         result.detail = f"{type(exc).__name__}: {exc}"[:500]
@@ -110,6 +116,8 @@ def run_cell(job: CellJob, cell: Cell) -> CellResult:
         if stack is not None:
             stack.stop()
         result.seconds = time.monotonic() - started
+        result.detail = clean(result.detail)
+        result.checks = [{**c, "detail": clean(str(c.get("detail", "")))} for c in result.checks]
     progress(f"{result.status}" + (f" at {result.phase}: {result.detail[:160]}"
                                    if result.status != PASSED else "")
              + f" in {result.seconds:.0f} s")
