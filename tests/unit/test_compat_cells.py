@@ -4,23 +4,23 @@ named, and the cell's own secrets never reach the progress lines, details or att
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from releasegate.suites.compat import cells
 
 from releasegate.config.profile import load_profile
 from releasegate.errors import EnvironmentProblem
 from releasegate.measure.compat_plan import Cell
 from releasegate.stack import images
-from releasegate.suites.compat import cells
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "cell-db-password-XYZ123"
 
 
 class _FakeStack:
-    started: list[str] = []
-    stopped: list[str] = []
+    started: ClassVar[list[str]] = []
+    stopped: ClassVar[list[str]] = []
 
     def __init__(self, profile: Any, *, run_id: str, parent_run: str, **_: Any) -> None:
         self.profile, self.run_id, self.parent_run = profile, run_id, parent_run
