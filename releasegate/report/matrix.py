@@ -63,7 +63,7 @@ def matrix_markdown(cells: Iterable[Mapping[str, Any]], excluded: Mapping[str, s
             row.append(_cell_text(cell) if cell else "—")
         lines.append(f"| {python} | " + " | ".join(row) + " |")
     notes = [f"- Python {p} excluded: {why}" for p, why in sorted(excluded.items())]
-    notes += [f"- {c['cell']}: {c.get('phase')} — {str(c.get('detail', ''))[:200]}"
+    notes += [f"- {c['cell']}: {c.get('phase')} — {_ends(str(c.get('detail', '')))}"
               for c in sorted(by_pair.values(), key=lambda c: str(c["cell"]))
               if c.get("status") not in ("passed", "not run")]
     total = sum(float(c.get("seconds") or 0) for c in by_pair.values())
@@ -71,6 +71,11 @@ def matrix_markdown(cells: Iterable[Mapping[str, Any]], excluded: Mapping[str, s
     lines.append(f"— = not in the plan; time per cell is wall clock (build, start, migrations, "
                  f"smoke, backup/restore); {total:.0f} s of cell time in all.")
     return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def _ends(text: str, limit: int = 240) -> str:
+    """Both ends of a long detail: what was run, and the cause, which tools print last."""
+    return text if len(text) <= limit else f"{text[:limit // 3]} … {text[-2 * limit // 3:]}"
 
 
 def _cell_text(cell: Mapping[str, Any]) -> str:

@@ -122,6 +122,9 @@ def test_matrix_table_prefers_a_measured_cell_over_a_not_run_placeholder() -> No
     assert "| 3.11 | — | ✅ passed, 12 s |" in table
     assert "❌ FAILED (build), 12 s" in table and "SyntaxError" in table
     assert "| 3.8 | excluded | excluded |" in table
+    long = [{**cells[0], "cell": "py3.9-pg13", "status": "failed", "phase": "backup-restore",
+             "detail": "restore: `rento restore " + "x" * 400 + "` exited 1: SET timeout"}]
+    assert "exited 1: SET timeout" in matrix_markdown(long, {})
     assert matrix_markdown([], {}) == ""
 
 
