@@ -147,3 +147,55 @@ def concerns(result: CellResult, side: str) -> str:
         return result.status
     other_only = POSTGRES_ONLY if side == "python" else PYTHON_ONLY
     return "unmeasured" if result.phase in other_only else FAILED
+
+
+def shared_failure(result: CellResult) -> bool:
+    """A failure in a phase both sides take part in: the cell alone cannot say whose it is."""
+    return result.status == FAILED and result.phase not in PYTHON_ONLY | POSTGRES_ONLY
+
+
+def witnesses(cell: Cell, python_ref: str, postgres_ref: int) -> list[Cell]:
+    """The cells that tell a shared failure apart: the same Python with the reference
+    PostgreSQL, and the reference Python with the same PostgreSQL (none that is the cell)."""
+    found = [Cell(cell.python, postgres_ref), Cell(python_ref, cell.postgres)]
+    return [c for c in found if c != cell]
+
+
+def _got_past(result: CellResult, phase: str) -> bool:
+    if result.status == PASSED:
+        return True
+    order = {name: i for i, name in enumerate(PHASES)}
+    return result.status == FAILED and order.get(result.phase, -1) > order.get(phase, len(order))
+
+
+def _cleared(result: CellResult, side: str, results: Iterable[CellResult]) -> bool:
+    """``side``'s version got past the failed phase beside another version of the other side,
+    and the other side's version failed in that same phase beside another version of this."""
+    cell = result.cell
+
+    def mine(c: Cell) -> bool:
+        return c.python == cell.python if side == "python" else c.postgres == cell.postgres
+
+    def theirs(c: Cell) -> bool:
+        return c.postgres == cell.postgres if side == "python" else c.python == cell.python
+
+    others = [r for r in results if r.cell != cell]
+    fine_elsewhere = any(mine(r.cell) and _got_past(r, result.phase) for r in others)
+    other_failed = any(theirs(r.cell) and r.status == FAILED and r.phase == result.phase
+                       for r in others)
+    return fine_elsewhere and other_failed
+
+
+def blame(result: CellResult, side: str, results: Iterable[CellResult]) -> str:
+    """What ``result`` says about ``side``, the other cells considered: a shared failure that
+    follows the other side (this side's version got past that phase elsewhere, the other's
+    failed in it elsewhere too) leaves this side ``exonerated``. When both sides would be, the
+    pair itself is broken and both count it: a failure is never blamed on nobody."""
+    what = concerns(result, side)
+    if not shared_failure(result):
+        return what
+    others = list(results)
+    other = "postgres" if side == "python" else "python"
+    if _cleared(result, side, others) and not _cleared(result, other, others):
+        return "exonerated"
+    return what

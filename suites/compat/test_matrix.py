@@ -5,8 +5,12 @@ The plan (``[compat]``: pairwise by default, ``matrix = "full"`` for every pair,
 ``releasegate run --cell`` for chosen ones) runs ``workers`` cells at a time. Each cell is one
 part of each criterion, scoped by its key (``py3.11-pg15``): a failure in a phase that involves
 only one side (the build: Python; the database start: PostgreSQL) leaves the other side
-unmeasured there, never passed. Cells of the plan this run leaves to other jobs are ``not_run``
-parts that ``releasegate report --merge`` replaces with those jobs' results.
+unmeasured there, never passed. A cell that fails where both sides take part (start,
+migrations, smoke, backup) is told apart by two more cells: its Python with the reference
+PostgreSQL (the profile's), the reference Python with its PostgreSQL. A side whose version
+passed in another cell while the other side's failed in another is cleared; otherwise (and
+when both would be) both count it. Cells of the plan this run leaves to other jobs are
+``not_run`` parts that ``releasegate report --merge`` replaces with those jobs' results.
 """
 
 from __future__ import annotations
@@ -28,9 +32,12 @@ from releasegate.measure.compat_plan import (
     PASSED,
     Cell,
     CellResult,
-    concerns,
+    Plan,
+    blame,
     make_plan,
     requires_python,
+    shared_failure,
+    witnesses,
 )
 from releasegate.measure.recorder import CriterionBreached, Recorder
 from releasegate.report.matrix import matrix_markdown
@@ -64,16 +71,34 @@ def test_python_postgres_matrix(stack: StackInfo, gate_profile: Profile, record:
     run_dir = Path(record.store.directory).parent / "compat"
     job = CellJob(profile=gate_profile, settings=settings, parent_run=stack.run_id,
                   run_dir=run_dir, attach=record.attach, say=say)
+    python_ref, postgres_ref = references(gate_profile, settings, plan)
     with capsys.disabled():  # progress per cell on the terminal while the cells run
         results = run_all(job, list(plan.cells), settings.workers)
-    left = [CellResult(c) for c in plan.planned if c not in plan.cells]
+        # A cell that failed where both sides take part is told apart by two more cells: its
+        # Python with the reference PostgreSQL, the reference Python with its PostgreSQL.
+        extra = sorted({w for r in results if shared_failure(r)
+                        for w in witnesses(r.cell, python_ref, postgres_ref)}
+                       - {r.cell for r in results})
+        if extra:
+            say(f"[compat] telling {len(extra)} failure(s) apart with "
+                + ", ".join(c.key for c in extra))
+            results += run_all(job, extra, settings.workers)
+    ran = {r.cell for r in results}
+    left = [CellResult(c) for c in plan.planned if c not in ran]
     table = matrix_markdown([r.to_json() for r in results + left], plan.excluded)
     say("[compat] matrix:\n" + table)
     attachment = record.attach("compat-matrix.md", table)
     red: list[str] = []
     for result in results + left:
+        sides = {side: blame(result, side, results) for side in ("python", "postgres")}
+        for side, what in sides.items():
+            if what == "exonerated":
+                result.evidence["attribution"] = (
+                    f"{result.phase} failed because of the other side: this {side} version "
+                    "passed in another cell, and the other side's version failed in another")
         for cid, side in ((PYTHON, "python"), (POSTGRES, "postgres")):
-            red += _record_cell(record, cid, side, result, [attachment])
+            if sides[side] != "exonerated":
+                red += _record_cell(record, cid, side, result, sides[side], [attachment])
     for python, why in plan.excluded.items():
         record(PYTHON, value=0.0, samples=1, source=f"requires-python {requires!r}",
                checks=[{"name": f"Python {python} is outside the application's supported range",
@@ -84,12 +109,21 @@ def test_python_postgres_matrix(stack: StackInfo, gate_profile: Profile, record:
         raise CriterionBreached("; ".join(red[:6]), pytrace=False)
 
 
-def _record_cell(record: Recorder, cid: str, side: str, result: CellResult,
+def references(profile: Profile, settings: CompatSettings, plan: Plan) -> tuple[str, int]:
+    """The profile's own Python and PostgreSQL (else the first of the matrix): the reference a
+    failed cell's two sides are each tried against."""
+    build, db = profile.app.build, profile.db
+    pythons = [p for p in settings.pythons if p not in plan.excluded] or list(settings.pythons)
+    python = build.python if build and build.python in pythons else pythons[0]
+    postgres = db.version if db and db.version in settings.postgres else settings.postgres[0]
+    return str(python), int(postgres)
+
+
+def _record_cell(record: Recorder, cid: str, side: str, result: CellResult, what: str,
                  attachments: list[str]) -> list[str]:
     """One part of ``cid`` for the cell; returns what is red about it."""
     cell: Cell = result.cell
     version = f"Python {cell.python}" if side == "python" else f"PostgreSQL {cell.postgres}"
-    what = concerns(result, side)
     value: float | None = None
     outcome, reason, violations, red = Outcome.MEASURED, "", [], []
     if what == PASSED:

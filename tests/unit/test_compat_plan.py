@@ -16,12 +16,15 @@ from releasegate.errors import ConfigError
 from releasegate.measure.compat_plan import (
     Cell,
     CellResult,
+    blame,
     concerns,
     exclusion,
     full,
     make_plan,
     pairwise,
     requires_python,
+    shared_failure,
+    witnesses,
 )
 from releasegate.report.matrix import cells_from_records, matrix_markdown
 from releasegate.stack import labels
@@ -158,3 +161,40 @@ def test_cleaning_a_run_removes_the_cell_stacks_started_beside_it() -> None:
 
     assert labels.clean(Client(), run_id="run1", progress=lambda _: None) == 2
     assert own.removed and cell.removed and not other.removed
+
+
+def _result(python: str, pg: int, status: str, phase: str = "") -> CellResult:
+    return CellResult(Cell(python, pg), status=status, phase=phase)
+
+
+def test_a_shared_failure_is_blamed_on_the_side_that_fails_elsewhere_too() -> None:
+    failed = _result("3.9", 13, "failed", "start")
+    assert shared_failure(failed) and not shared_failure(_result("3.9", 13, "failed", "build"))
+    assert witnesses(failed.cell, "3.11", 15) == [Cell("3.9", 15), Cell("3.11", 13)]
+    witness = _result("3.11", 13, "failed", "start")
+    results = [failed, _result("3.9", 15, "passed"), witness, _result("3.11", 15, "passed")]
+    assert blame(failed, "python", results) == "exonerated"
+    assert blame(failed, "postgres", results) == "failed"
+    assert blame(witness, "python", results) == "exonerated"
+    assert blame(witness, "postgres", results) == "failed"
+    # The other witness passes too: the pair itself is broken, and both sides count it.
+    results[2] = _result("3.11", 13, "passed")
+    assert blame(failed, "python", results) == "failed"
+    # A witness that got past the failed phase and broke later still clears its side.
+    results[2] = witness
+    results[1] = _result("3.9", 15, "failed", "backup-restore")
+    assert blame(failed, "python", results) == "exonerated"
+    results[1] = _result("3.9", 15, "failed", "start")
+    assert blame(failed, "python", results) == "failed"
+    # Without witnesses, nobody is cleared.
+    assert blame(failed, "python", [failed]) == "failed"
+    assert witnesses(Cell("3.11", 15), "3.11", 15) == []
+
+
+def test_a_failure_is_never_blamed_on_nobody() -> None:
+    # Each side passed somewhere and failed somewhere else: an interaction, both count it.
+    cells = [_result("3.9", 13, "passed"), _result("3.9", 15, "failed", "backup-restore"),
+             _result("3.11", 15, "passed"), _result("3.13", 15, "failed", "backup-restore"),
+             _result("3.9", 17, "failed", "backup-restore")]
+    assert blame(cells[1], "python", cells) == "failed"
+    assert blame(cells[1], "postgres", cells) == "failed"
