@@ -10,8 +10,9 @@ command -v pg_dump >/dev/null || need+=(postgresql-client)
 command -v dockerd >/dev/null || command -v podman >/dev/null || [ -S /var/run/docker.sock ] \
   || need+=(docker.io)
 command -v npm >/dev/null || need+=(npm)
-# The browsers the compatibility suite renders the application's pages in (COMPAT-BROWSER).
-command -v chromium >/dev/null || need+=(chromium)
+# Headless browsers: Chromium for the XSS probe (Playwright, executable_path) and both for the
+# compatibility suite's page rendering (COMPAT-BROWSER: Chromium and Firefox ESR).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 command -v firefox-esr >/dev/null || need+=(firefox-esr)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then

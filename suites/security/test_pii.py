@@ -53,7 +53,7 @@ def test_personal_data_and_secrets_stay_out_of_logs(
     canaries = combined(pii_only, secret_canaries(healthy_stack.secrets))
     values = {**healthy_stack.template_values(), **{f"pii.{k}": v for k, v in pii.items()}}
     api, login_note = (sources.try_login(healthy_stack.base_url, gate_profile,
-                                         healthy_stack.secrets)
+                                         healthy_stack.template_values())
                        if any(r.auth for r in requests) else (None, ""))
     with stopwatch() as watch:
         try:

@@ -152,7 +152,7 @@ def test_no_secret_in_logs_responses_or_reports(
     canaries = _canaries(stack, record, "runtime")
     if canaries is None:
         return
-    api, login_note = sources.try_login(stack.base_url, gate_profile, stack.secrets)
+    api, login_note = sources.try_login(stack.base_url, gate_profile, stack.template_values())
     with stopwatch() as watch:
         try:
             texts, notes = runtime_texts(stack, gate_profile, app_container, docker_client, api,

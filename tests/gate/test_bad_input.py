@@ -85,7 +85,9 @@ def test_app_that_never_answers_is_a_failure_not_a_crash(run_gate: Any) -> None:
     result = run_gate("--suite", "deploy", "--set", "services.app.port=8999",
                       "--set", "stack.health_timeout_s=15", "--", "-k", "build_run or start")
     assert result.exit_code == 2
-    assert result.verdict("FUNC-CONTAINER-BUILD-RUN") == "fail"
+    # The container itself is healthy by its own HEALTHCHECK (the engine decides that); the
+    # harness never gets a 200 on the profile's port, so the start time is a failure.
+    assert result.verdict("FUNC-CONTAINER-BUILD-RUN") == "pass"
     assert result.verdict("PERF-CONTAINER-START") == "fail"
 
 

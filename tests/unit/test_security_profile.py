@@ -84,6 +84,6 @@ def test_an_older_advisory_database_is_a_loosening_that_needs_a_waiver(tmp_path:
 def test_the_reference_profile_describes_rento_for_the_security_checks() -> None:
     security = load_profile(REPO / "profiles" / "rento.toml").section("security")
     assert security.source is not None and security.source.is_dir()
-    assert {w.rule for w in security.waivers} == {"B608"}
+    assert {w.rule for w in security.waivers} == {"B608", "positive_data_acceptance"}
     assert security.secrets.required == ("RENTO_SECRET_KEY", "DATABASE_URL")
     assert security.backup.directory == "/app/backups" and security.pii.requests

@@ -9,7 +9,7 @@ import posixpath
 import re
 import secrets
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +88,13 @@ def responses(api: Api | None, anon: Api, openapi_path: str, extra_paths: list[s
     yield _seen("GET", unknown, api.get(unknown))
 
 
-def try_login(base_url: str, profile: Profile, run_secrets: dict[str, str]
+def try_login(base_url: str, profile: Profile, values: Mapping[str, str]
               ) -> tuple[Api | None, str]:
     """A logged-in client, or None and why: checks that can look without a login still do,
-    and say what they could not see."""
+    and say what they could not see. ``values`` are the run's placeholders
+    (``StackInfo.template_values()``)."""
     try:
-        return login(base_url, profile.login, run_secrets), ""
+        return login(base_url, profile.login, values), ""
     except LoginFailed as exc:
         return None, f"the profile's login failed: {exc}"
     except ConfigError as exc:

@@ -228,7 +228,7 @@ def test_bills_generation_filters_and_rules(admin: Api) -> None:
         admin.post(
             "/api/payments", json={"bill_id": bill["id"], "amount": "1500.01", "method": "cash"}
         ),
-        422,
+        409,
         "overpayment",
     )
     assert (

@@ -17,7 +17,7 @@ from rento.api.common import apply_changes, get_scoped, paginate, scoped_bills, 
 from rento.api.deps import PageParams, Principal, current_user, page_params, require_admin
 from rento.api.openapi import crud_links, links
 from rento.db import get_db
-from rento.errors import ApiError, conflict, error_responses
+from rento.errors import conflict, error_responses
 from rento.models import Bill, Payment
 from rento.schemas import Page, PaymentCreate, PaymentOut, PaymentUpdate
 
@@ -56,8 +56,10 @@ def create_payment(
     received = bill.received_amount + body.amount
     if received > bill.amount:
         outstanding = bill.amount - bill.received_amount
-        raise ApiError(
-            422, "overpayment", f"Payment exceeds the outstanding amount of {outstanding:.2f}"
+        # A well-formed payment the bill's current state cannot take: a conflict, like a
+        # cancelled bill, not a validation error (the schema cannot know the outstanding amount).
+        raise conflict(
+            "overpayment", f"Payment exceeds the outstanding amount of {outstanding:.2f}"
         )
     payment = Payment(account_id=bill.account_id, **body.model_dump(exclude_none=True))
     _set_received(bill, received)
