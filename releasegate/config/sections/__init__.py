@@ -14,12 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from releasegate.config.reader import Table
-from releasegate.config.sections import authz, fuzzing, injection, load, probing, security
+from releasegate.config.sections import authz, compat, fuzzing, injection, load, probing, security
 
 Parser = Callable[[Table], Any]
 
 PARSERS: dict[str, Parser] = {
     "authz": authz.parse,
+    "compat": compat.parse,
     "fuzzing": fuzzing.parse,
     "injection": injection.parse,
     "load": load.parse,
