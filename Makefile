@@ -60,7 +60,7 @@ images: setup
 	$(RG) images --profile $(PROFILE)
 
 lint: setup
-	$(BIN)/ruff check releasegate suites fixtures tests benchmarks conftest.py
+	$(BIN)/ruff check releasegate suites fixtures loadtests tests benchmarks conftest.py
 	$(BIN)/mypy
 
 unit: setup

@@ -34,6 +34,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(1, f"releasegate: usage error: {message} — see `{self.prog} --help`\n")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="releasegate", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -67,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--cell", action="append", default=[], metavar="pyX.Y-pgN",
                      help="run only this cell of the compatibility matrix (repeatable), e.g. "
                           "one per CI job; join the jobs' reports with `report --merge`")
+    run.add_argument("--load-workers", type=_positive_int, default=None, metavar="N",
+                     help="local Locust worker processes of the load, stress and soak suites "
+                          "(default: one per core)")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments after --")
 
     report = sub.add_parser("report", help="rebuild every report from reports/summary.json, "
@@ -164,6 +177,8 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     pytest_args.append(f"--regression-share={args.regression_share}")
     if args.baseline:
         pytest_args.append(f"--baseline={args.baseline}")
+    if args.load_workers is not None:
+        pytest_args.append(f"--rg-load-workers={args.load_workers}")
     if str(args.workers) != "0":
         pytest_args += ["-p", "xdist.plugin", "-n", str(args.workers)]
     return pytest_args + [str(a) for a in args.pytest_args]

@@ -14,6 +14,8 @@ command -v npm >/dev/null || need+=(npm)
 # compatibility suite's page rendering (COMPAT-BROWSER: Chromium and Firefox ESR).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v firefox-esr >/dev/null || need+=(firefox-esr)
+# Only benchmarks/load_generator.py uses wrk (the reference it compares the load generator to).
+command -v wrk >/dev/null || need+=(wrk)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "releasegate: missing system packages: ${need[*]} (install them, or run make as root on Debian/Ubuntu)" >&2

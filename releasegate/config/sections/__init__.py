@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from releasegate.config.reader import Table
-from releasegate.config.sections import authz, compat, fuzzing, injection, probing, security
+from releasegate.config.sections import authz, compat, fuzzing, injection, load, probing, security
 
 Parser = Callable[[Table], Any]
 
@@ -23,6 +23,7 @@ PARSERS: dict[str, Parser] = {
     "compat": compat.parse,
     "fuzzing": fuzzing.parse,
     "injection": injection.parse,
+    "load": load.parse,
     "probing": probing.parse,
     "security": security.parse,
 }
