@@ -9,13 +9,14 @@ ARGS ?=
 STAMP := $(VENV)/.installed
 
 .PHONY: help setup system-deps gate test unit selftest selfcheck app-test lint typecheck report images clean \
-        benchmark deploy e2e compat security load stress soak backup reliability
+        benchmark compat-full deploy e2e compat security load stress soak backup reliability
 
 help:
 	@echo "make gate        run every suite against the reference application (exit code = verdict)"
 	@echo "make test        the harness's own tests, the app's tests, and the gate's proof of itself"
 	@echo "make selfcheck   the heavy self-checks: every broken variant against the suites concerned"
 	@echo "make <suite>     one suite: deploy e2e compat security load stress soak backup reliability"
+	@echo "make compat-full the compatibility matrix on every Python × PostgreSQL pair"
 	@echo "make report      rebuild reports from reports/summary.json"
 	@echo "make images      provision the container images ahead of a run"
 	@echo "make clean       remove containers/networks of dead runs and generated files"
@@ -34,11 +35,23 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The compatibility matrix needs a base image per Python and PostgreSQL: provisioned ahead, two
+# Debian suites at a time (cold, offline: about 10 minutes for all eight; cached: seconds).
 gate: setup
+	$(RG) images --profile $(PROFILE) --compat
 	$(RG) run --profile $(PROFILE) $(ARGS)
 
-deploy e2e compat security load stress soak backup reliability: setup
+deploy e2e security load stress soak backup reliability: setup
 	$(RG) run --profile $(PROFILE) --suite $@ $(ARGS)
+
+compat: setup
+	$(RG) images --profile $(PROFILE) --compat
+	$(RG) run --profile $(PROFILE) --suite compat $(ARGS)
+
+# The compatibility suite on every Python × PostgreSQL pair instead of the pairwise default.
+compat-full: setup
+	$(RG) images --profile $(PROFILE) --compat
+	$(RG) run --profile $(PROFILE) --suite compat --set compat.matrix=full $(ARGS)
 
 report: setup
 	$(RG) report
@@ -47,7 +60,7 @@ images: setup
 	$(RG) images --profile $(PROFILE)
 
 lint: setup
-	$(BIN)/ruff check releasegate suites fixtures tests benchmarks conftest.py
+	$(BIN)/ruff check releasegate suites fixtures loadtests tests benchmarks conftest.py
 	$(BIN)/mypy
 
 unit: setup
@@ -63,7 +76,7 @@ selftest: setup
 	$(BIN)/pytest tests/integration tests/gate -q -m "not selfcheck"
 
 selfcheck: setup
-	$(RG) images --profile $(PROFILE)
+	$(RG) images --profile $(PROFILE) --compat
 	$(RG) selfcheck --profile $(PROFILE)
 	# Heavy self-tests beyond the variants; none selected (exit 5) is not a failure here.
 	$(BIN)/pytest tests/integration tests/gate -q -m selfcheck || [ $$? -eq 5 ]

@@ -34,6 +34,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(1, f"releasegate: usage error: {message} — see `{self.prog} --help`\n")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="releasegate", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -64,11 +74,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--durations", choices=DURATIONS, default="ci",
                      help="how long load, soak, stress, fuzzing and injection run: each suite's "
                           "profile section says what `ci` (default) and `release` mean")
+    run.add_argument("--cell", action="append", default=[], metavar="pyX.Y-pgN",
+                     help="run only this cell of the compatibility matrix (repeatable), e.g. "
+                          "one per CI job; join the jobs' reports with `report --merge`")
+    run.add_argument("--load-workers", type=_positive_int, default=None, metavar="N",
+                     help="local Locust worker processes of the load, stress and soak suites "
+                          "(default: one per core)")
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments after --")
 
-    report = sub.add_parser("report", help="rebuild every report from reports/summary.json")
+    report = sub.add_parser("report", help="rebuild every report from reports/summary.json, "
+                            "or join several runs' with --merge")
     report.add_argument("--reports-dir", type=Path, default=Path("reports"))
     report.add_argument("--no-html", action="store_true")
+    report.add_argument("--merge", nargs="+", type=Path, default=[], metavar="DIR",
+                        help="reports folders of several runs (CI jobs) to join into one "
+                             "verdict and one report in --reports-dir")
 
     clean = sub.add_parser("clean", help="remove containers and networks of dead runs")
     clean.add_argument("--all", action="store_true", help="also those of runs still alive")
@@ -76,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
 
     images = sub.add_parser("images", help="provision every image a profile needs, ahead")
     images.add_argument("--profile", type=Path, default=None)
+    images.add_argument("--compat", action="store_true",
+                        help="also every Python and PostgreSQL of the compatibility matrix")
+    images.add_argument("--jobs", "-j", type=int, default=2,
+                        help="Debian suites built side by side (default 2)")
 
     check = sub.add_parser("selfcheck", help="run every broken variant of the application "
                            "through the gate that should catch it: the detection matrix")
@@ -153,13 +177,21 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     pytest_args.append(f"--regression-share={args.regression_share}")
     if args.baseline:
         pytest_args.append(f"--baseline={args.baseline}")
+    if args.load_workers is not None:
+        pytest_args.append(f"--rg-load-workers={args.load_workers}")
     if str(args.workers) != "0":
         pytest_args += ["-p", "xdist.plugin", "-n", str(args.workers)]
     return pytest_args + [str(a) for a in args.pytest_args]
 
 
+def cell_overrides(cells: list[str]) -> list[str]:
+    """``--cell`` is the profile's ``[compat] cells``, so pytest runs and CLI runs agree."""
+    return [f"compat.cells={json.dumps(cells)}"] if cells else []
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     args.profile = args.profile or default_profile()
+    args.overrides = [*args.overrides, *cell_overrides(args.cell)]
     options = RunOptions(
         profile_path=args.profile, overrides=args.overrides, reports_dir=args.reports_dir,
         external_url=args.external, dsn=args.dsn,
@@ -212,9 +244,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     _usable_reports_dir(args.reports_dir)
     path = args.reports_dir / "summary.json"
-    if not path.is_file():
+    if args.merge:
+        from releasegate.report.merge import copy_evidence, load_inputs, merge_summaries
+
+        inputs = load_inputs(args.merge)
+        summary = merge_summaries(inputs)
+        copy_evidence(inputs, args.reports_dir)
+        say(f"merged {len(inputs)} run(s): {summary['release']['headline']}")
+    elif not path.is_file():
         raise HarnessError(f"{path} does not exist", hint="run `releasegate run` first")
-    summary = json.loads(path.read_text())
+    else:
+        summary = json.loads(path.read_text())
     written = write_reports(summary, args.reports_dir, previous=None, html=not args.no_html,
                             progress=say)
     if "html" in written:
@@ -247,7 +287,14 @@ def cmd_images(args: argparse.Namespace) -> int:
         recipes.append(images.recipe_for_postgres(profile.db.version))
     if profile.app.build is not None and profile.app.build.python:
         recipes.append(images.recipe_for_python(profile.app.build.python))
-    images.build_all(client, recipes, progress=say)
+    if args.compat:
+        compat = profile.section("compat")
+        recipes += [images.recipe_for_python(v) for v in compat.pythons]
+        recipes += [images.recipe_for_postgres(v) for v in compat.postgres]
+    started = time.monotonic()
+    done = images.build_all(client, recipes, progress=say, workers=max(1, args.jobs))
+    say(f"{len(done)} image(s) ready in {time.monotonic() - started:.0f} s: "
+        + ", ".join(f"{i.tag} ({i.how}, {i.seconds:.0f} s)" for i in done))
     return 0
 
 

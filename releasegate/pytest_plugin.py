@@ -37,7 +37,7 @@ from releasegate.measure.recorder import CriterionBreached, Recorder
 from releasegate.stack.model import StackInfo
 
 # The suites' shared fixtures travel with the plugin, wherever the suites are collected from.
-pytest_plugins = ("releasegate.fixtures.stack",)
+pytest_plugins = ("releasegate.fixtures.stack", "releasegate.fixtures.load")
 
 _GATE = pytest.StashKey["GateState"]()
 _WINDOW_KEY = "releasegate"

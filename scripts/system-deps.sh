@@ -10,8 +10,12 @@ command -v pg_dump >/dev/null || need+=(postgresql-client)
 command -v dockerd >/dev/null || command -v podman >/dev/null || [ -S /var/run/docker.sock ] \
   || need+=(docker.io)
 command -v npm >/dev/null || need+=(npm)
-# Headless browser for the XSS probe (driven by Playwright through executable_path).
+# Headless browsers: Chromium for the XSS probe (Playwright, executable_path) and both for the
+# compatibility suite's page rendering (COMPAT-BROWSER: Chromium and Firefox ESR).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v firefox-esr >/dev/null || need+=(firefox-esr)
+# Only benchmarks/load_generator.py uses wrk (the reference it compares the load generator to).
+command -v wrk >/dev/null || need+=(wrk)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
   echo "releasegate: missing system packages: ${need[*]} (install them, or run make as root on Debian/Ubuntu)" >&2

@@ -48,6 +48,8 @@ def _judge_part(m: Measurement, limit: float, min_samples: int, cmp: Comparator)
         return Verdict.ERROR, m.reason or "the suite could not measure"
     if m.outcome is Outcome.INSUFFICIENT:
         return Verdict.INSUFFICIENT, m.reason or "not enough evidence"
+    if m.outcome is Outcome.NOT_RUN:
+        return Verdict.NOT_RUN, m.reason or "left to another run"
     if m.value is None:
         return Verdict.INSUFFICIENT, m.reason or "no value was measured"
     if m.samples < min_samples:

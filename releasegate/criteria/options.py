@@ -97,6 +97,17 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
            "the fields every error body must carry, by role: { code = \"…\", message = "
            "\"…\", request_id = \"…\" } name the application's own field for each"),
     ),
+    "REL-SOAK-STABILITY": (
+        _o("memory_slope_mb_per_h", float, 50.0, L,
+           "memory growth (least-squares slope over the soak) the release tolerates; the "
+           "slope's 95 % confidence interval must lie below it", 0.1, 10_000),
+        _o("p95_drift_pct", float, 50.0, L,
+           "how much the last window's p95 may exceed the first window's (and by more than "
+           "a tenth of the PERF-API-P95 limit)", 1, 1000),
+        _o("error_drift_pct_points", float, 0.1, L,
+           "how many percentage points the last window's error rate may exceed the first's",
+           0, 100),
+    ),
     "FUNC-ERROR-LOG-ALERT": (
         _o("alert_timeout_s", float, 20.0, L,
            "seconds a provoked server error may take to reach the alert receiver", 1, 600),

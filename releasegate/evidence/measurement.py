@@ -28,6 +28,9 @@ class Outcome(str, Enum):
     """The suite could not gather enough evidence (e.g. the environment does not expose it)."""
     ERROR = "error"
     """The suite or a tool it drives broke before it could measure."""
+    NOT_RUN = "not_run"
+    """A part this run left to another run on purpose (a matrix cell another CI job runs); a
+    merged report takes that run's measurement of the same scope instead."""
 
 
 @dataclass

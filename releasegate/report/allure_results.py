@@ -41,6 +41,7 @@ from releasegate.report.formatting import (
     verdict_badge,
     verdict_label,
 )
+from releasegate.report.matrix import matrix_section
 from releasegate.report.summary import Record, excluded, profile_name, records, run_error
 
 STATUS = {
@@ -206,6 +207,7 @@ def _description(record: Mapping[str, Any], missing: list[str]) -> str:
         ]
     if record.get("source"):
         lines += [f"**Source:** {record['source']}", ""]
+    lines += matrix_section([record])
     parts = [p for p in record.get("parts") or [] if isinstance(p, Mapping)]
     if parts:
         lines += ["### Checks", "", "| Part | Verdict | Measured | Samples | Reason |",

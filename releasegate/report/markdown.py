@@ -27,6 +27,7 @@ from releasegate.report.formatting import (
     verdict_label,
 )
 from releasegate.report.history import REGRESSION_SHARE, CriterionChange, RunDiff, diff
+from releasegate.report.matrix import matrix_section
 from releasegate.report.summary import (
     Record,
     excluded,
@@ -367,6 +368,7 @@ def render_markdown(
         _error_section(summary),
         _blockers(summary),
         _table(summary, run_diff, found),
+        matrix_section(summary.get("criteria") or []),
         _security_findings(summary),
         _changes(run_diff, _share(summary)),
         _trends(found, plots or {}),

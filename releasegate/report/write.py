@@ -118,6 +118,10 @@ def write_reports(
     if allure_ok:
         evidence["Allure results"] = _link(f"{ALLURE_RESULTS}/")
     evidence["Raw measurements and attachments"] = _link(f"{MEASUREMENTS.as_posix()}/")
+    for record in clean.get("criteria", []):  # plots (load, stress, soak), linked one by one
+        for path in sorted({a for a in record.get("attachments") or [] if a.endswith(".png")}):
+            evidence[f"Plot of {record['id']} ({Path(path).stem})"] = _link(
+                f"{MEASUREMENTS.as_posix()}/{path}")
     evidence["Earlier summaries"] = _link("history/")
     found = trends(series(reports_dir / HISTORY_DIR, clean), clean)
     try:

@@ -77,8 +77,10 @@ def resolve_secrets(profile: Profile) -> dict[str, str]:
 
 class ContainersStack:
     def __init__(self, profile: Profile, *, run_id: str, run_dir: Path, progress: Progress,
-                 alert_sink: AlertSinkFactory):
+                 alert_sink: AlertSinkFactory, parent_run: str | None = None):
         self.profile = profile
+        # A stack started beside a run's own (a compatibility cell) carries that run's id too.
+        self.parent_run = parent_run
         self.alert_sink = alert_sink
         self.run_id = run_id
         self.run_dir = run_dir
@@ -89,6 +91,8 @@ class ContainersStack:
         self.app: _LoopbackContainer | None = None
         self.receiver: AlertSink | None = None
         self.autoheal: UnhealthyRestarter | None = None
+        self.secrets: dict[str, str] = {}
+        """This stack's generated secrets, known from the start on (to mask them)."""
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> StackInfo:
@@ -96,12 +100,12 @@ class ContainersStack:
         self.client = engine.connect_engine(auto_install=True, progress=progress)
         engine.configure_testcontainers_env()
         facts = {f"docker_{k}": v for k, v in engine.engine_facts(self.client).items()}
-        secret_values = resolve_secrets(profile)
+        secret_values = self.secrets = resolve_secrets(profile)
 
         db_image = self._provision_db_image(facts)
         app_image, startup = self._build_app(facts)
 
-        self.network = Network(docker_network_kw={"labels": labels.run_labels(self.run_id, "net")})
+        self.network = Network(docker_network_kw={"labels": self._labels("net")})
         self.network.name = f"releasegate-{self.run_id}"
         self.network.create()
         gateway = self._gateway()
@@ -148,6 +152,9 @@ class ContainersStack:
             self.network = None
         if self.client is not None:
             labels.clean(self.client, run_id=self.run_id, progress=lambda _: None)
+
+    def _labels(self, role: str) -> dict[str, str]:
+        return labels.run_labels(self.run_id, role, self.parent_run)
 
     def run_facts(self) -> dict[str, str]:
         """What happened to the containers during the run: a restart must never go unseen."""
@@ -248,7 +255,7 @@ class ContainersStack:
         container = _LoopbackContainer(image, env=env, network=self.network,
                                        network_aliases=[db.name])
         container.with_loopback_port(5432).with_name(f"releasegate-{self.run_id}-db")
-        container.with_kwargs(labels=labels.run_labels(self.run_id, "db"))
+        container.with_kwargs(labels=self._labels("db"))
         self.db = container
         container.start()
         port = int(container.get_exposed_port(5432))
@@ -290,7 +297,7 @@ class ContainersStack:
                                        network_aliases=[app.name])
         container.with_loopback_port(app.port).with_name(f"releasegate-{self.run_id}-app")
         container.with_kwargs(
-            labels=labels.run_labels(self.run_id, "app"),
+            labels=self._labels("app"),
             restart_policy={"Name": app.restart_policy} if app.restart_policy != "no" else None,
         )
         self.app = container

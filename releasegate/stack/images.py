@@ -584,7 +584,6 @@ def build_offline(
         facts = rootfs_facts(recipe, rootfs.installed_versions(root))
         rootfs.slim_rootfs(root)
         tarball = work / "rootfs.tar"
-        shutil.rmtree(work / "debs", ignore_errors=True)
         rootfs.pack_rootfs(root, tarball)
         rootfs.remove_tree(root)
         progress(
@@ -729,13 +728,30 @@ def build_all(
     progress: Progress,
     *,
     allow_pull: bool = True,
+    workers: int = 1,
 ) -> list[ProvisionedImage]:
-    """Provision every recipe (duplicates once), in order; used by `releasegate images`."""
-    done: list[ProvisionedImage] = []
-    seen: set[str] = set()
+    """Provision every recipe (duplicates once); used by `releasegate images`.
+
+    With ``workers`` > 1, Debian suites build side by side (most of a build waits on the
+    mirror or on dpkg); the images of one suite build one after the other, sharing its package
+    cache. The result is in the order given."""
+    unique: dict[str, ImageRecipe] = {}
     for recipe in recipes:
-        if recipe.name in seen:
-            continue
-        seen.add(recipe.name)
-        done.append(ensure_image(client, recipe, progress=progress, allow_pull=allow_pull))
-    return done
+        unique.setdefault(recipe.name, recipe)
+    by_suite: dict[str, list[ImageRecipe]] = {}
+    for recipe in unique.values():
+        by_suite.setdefault(recipe.debian_suite, []).append(recipe)
+
+    def suite_chain(chain: list[ImageRecipe]) -> list[ProvisionedImage]:
+        return [ensure_image(client, r, progress=progress, allow_pull=allow_pull) for r in chain]
+
+    if workers <= 1 or len(by_suite) <= 1:
+        done = [image for chain in by_suite.values() for image in suite_chain(chain)]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="image") as pool:
+            chains = list(pool.map(suite_chain, by_suite.values()))
+        done = [image for chain in chains for image in chain]
+    order = list(unique)
+    return sorted(done, key=lambda image: order.index(image.tag))

@@ -8,6 +8,7 @@ log, trimming the result, reading package versions from the dpkg database and pa
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import lzma
 import os
@@ -714,6 +715,39 @@ def prefetch_debs(
     return fetched
 
 
+# Downloaded packages are kept between builds, one folder per suite: a second image of a suite,
+# or a rebuild after a recipe change, downloads only what changed on the mirror. debootstrap
+# checks every cached file against its signed index, so a stale one is simply fetched again.
+DEB_CACHE_ENV = "RELEASEGATE_DEB_CACHE"
+DEB_CACHE = Path("/var/cache/releasegate/debs")
+DEB_CACHE_MAX_AGE_S = 30 * 86400
+
+
+def deb_cache_dir(suite: str, env: Mapping[str, str] | None = None,
+                  max_age_s: float = DEB_CACHE_MAX_AGE_S) -> Path:
+    """The package cache for ``suite`` ($RELEASEGATE_DEB_CACHE or /var/cache/releasegate/debs),
+    with packages no build used for ``max_age_s`` removed (superseded versions)."""
+    environ = os.environ if env is None else env
+    folder = Path(environ.get(DEB_CACHE_ENV) or DEB_CACHE) / suite
+    folder.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for deb in folder.glob("*.deb"):
+        with contextlib.suppress(OSError):
+            if now - deb.stat().st_atime > max_age_s and now - deb.stat().st_mtime > max_age_s:
+                deb.unlink()
+    return folder
+
+
+@contextlib.contextmanager
+def _cache_lock(cache: Path) -> Iterator[None]:
+    with (cache / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 # dpkg inside the build never fsyncs (the official Debian images ship the same setting: a
 # container's file system is thrown away, not recovered after a crash).
 DPKG_UNSAFE_IO = "etc/dpkg/dpkg.cfg.d/docker-apt-speedup"
@@ -738,8 +772,7 @@ def bootstrap(
     since = time.monotonic()
     script = debootstrap_script_for(suite)
     keyring = DEBIAN_KEYRING if DEBIAN_KEYRING.exists() else None
-    cache = work / "debs"
-    cache.mkdir(exist_ok=True)
+    cache = deb_cache_dir(suite)
     root = work / "rootfs"
     plan: PackagePlan | None = None
     try:
@@ -748,7 +781,6 @@ def bootstrap(
     except (OSError, ValueError, lzma.LZMAError) as exc:
         progress(f"{prefix}cannot read the package index ({exc}); using plain debootstrap")
     if plan is not None:
-        prefetch_debs(mirror, plan, cache, progress, label=label)
         try:
             original = script or DEBOOTSTRAP_SCRIPTS / suite
             planned = work / f"{suite}.planned"
@@ -757,8 +789,11 @@ def bootstrap(
                 suite, root, mirror=mirror, packages=(), script=planned,
                 keyring=keyring, cache_dir=cache, resolve_deps=False, foreign=True,
             )
-            run_debootstrap(first, work / "debootstrap-1.log", progress, target=root,
-                            mirror=mirror, label=label, since=since)
+            # Downloads go into the shared cache: one build of this suite at a time there.
+            with _cache_lock(cache):
+                prefetch_debs(mirror, plan, cache, progress, label=label)
+                run_debootstrap(first, work / "debootstrap-1.log", progress, target=root,
+                                mirror=mirror, label=label, since=since)
             conf = root / DPKG_UNSAFE_IO
             conf.parent.mkdir(parents=True, exist_ok=True)
             conf.write_text("force-unsafe-io\n")
@@ -773,8 +808,9 @@ def bootstrap(
         suite, root, mirror=mirror, packages=packages, script=script, keyring=keyring,
         cache_dir=cache,
     )
-    run_debootstrap(cmd, work / "debootstrap.log", progress, target=root, mirror=mirror,
-                    label=label, since=since)
+    with _cache_lock(cache):
+        run_debootstrap(cmd, work / "debootstrap.log", progress, target=root, mirror=mirror,
+                        label=label, since=since)
     conf = root / DPKG_UNSAFE_IO
     conf.parent.mkdir(parents=True, exist_ok=True)
     conf.write_text("force-unsafe-io\n")

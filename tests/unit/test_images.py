@@ -283,6 +283,45 @@ def test_build_all_provisions_each_tag_once(recorded_builds: list[str]) -> None:
     assert len(client.api.pulls) == 1
 
 
+def test_build_all_builds_suites_side_by_side_and_one_suite_in_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time as clock
+
+    running: dict[str, int] = {}
+    overlap: list[tuple[str, ...]] = []
+    lock = threading.Lock()
+
+    def fake(client: Any, recipe: images.ImageRecipe, **_: Any) -> images.ProvisionedImage:
+        with lock:
+            running[recipe.debian_suite] = running.get(recipe.debian_suite, 0) + 1
+            overlap.append(tuple(sorted(s for s, n in running.items() if n)))
+            assert running[recipe.debian_suite] == 1, "two images of one suite at once"
+        clock.sleep(0.05)
+        with lock:
+            running[recipe.debian_suite] -= 1
+        return images.ProvisionedImage(recipe.name, "id", "built-offline", 0.05)
+
+    monkeypatch.setattr(images, "ensure_image", fake)
+    recipes = [images.recipe_for_python("3.9"), images.recipe_for_postgres(13),
+               images.recipe_for_python("3.13"), images.recipe_for_postgres(17)]
+    done = images.build_all(object(), recipes, progress=quiet, workers=2)  # type: ignore[arg-type]
+    assert [d.tag for d in done] == [r.name for r in recipes]
+    assert any(len(suites) == 2 for suites in overlap)
+
+
+def test_package_cache_is_kept_per_suite_and_pruned_when_stale(tmp_path: Path) -> None:
+    env = {rootfs.DEB_CACHE_ENV: str(tmp_path)}
+    folder = rootfs.deb_cache_dir("trixie", env)
+    assert folder == tmp_path / "trixie" and folder.is_dir()
+    fresh, stale = folder / "a_1_amd64.deb", folder / "a_0_amd64.deb"
+    fresh.write_bytes(b"x")
+    stale.write_bytes(b"x")
+    os.utime(stale, (1, 1))
+    rootfs.deb_cache_dir("trixie", env)
+    assert fresh.exists() and not stale.exists()
+
+
 # --- registry ----------------------------------------------------------------------------------
 
 

@@ -124,3 +124,13 @@ def test_error_summary_without_known_criteria(tmp_path: Path) -> None:
     results = [json.loads(p.read_text())
                for p in (tmp_path / "allure-results").glob("*-result.json")]
     assert [(r["name"], r["status"]) for r in results] == [("Run aborted", "broken")]
+
+
+def test_plots_are_linked_from_the_summary(tmp_path: Path) -> None:
+    summary = sample_summary()
+    summary["criteria"][0]["attachments"] = ["attachments/1a2b3c4d-load-timeline.png",
+                                             "attachments/9f8e7d6c-app.log"]
+    write_reports(summary, tmp_path, previous=None, html=False, progress=lambda _: None)
+    text = (tmp_path / "summary.md").read_text()
+    assert ("(run/measurements/attachments/1a2b3c4d-load-timeline.png)" in text)
+    assert "9f8e7d6c-app.log)" not in text

@@ -176,3 +176,19 @@ def test_the_shared_snapshot_knows_idna_3_6_and_its_date() -> None:
     assert db.dated == date(2024, 10, 10)
     assert "PYSEC-2024-60" in [a.id for a in db.matches("idna", "3.6")]
     assert db.matches("idna", "3.20") == []
+
+
+def test_the_advisory_database_is_found_without_a_profile_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from releasegate.measure.security import deps
+
+    monkeypatch.setenv(deps.ADVISORY_DB_ENV, str(tmp_path / "mirror"))
+    assert deps.default_advisory_db() == tmp_path / "mirror"
+    monkeypatch.delenv(deps.ADVISORY_DB_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    bundled = deps.bundled_advisory_db()
+    assert (bundled / "SNAPSHOT.txt").is_file()
+    assert "dated 2024-10-10" in (bundled / "SNAPSHOT.txt").read_text()
+    assert len(list((bundled / "vulns").rglob("*.yaml"))) > 2000
+    assert deps.bundled_advisory_db() == bundled  # unpacked once

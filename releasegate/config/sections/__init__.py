@@ -17,8 +17,10 @@ from releasegate.config.reader import Table
 from releasegate.config.sections import (
     authz,
     backup,
+    compat,
     fuzzing,
     injection,
+    load,
     probing,
     reliability,
     security,
@@ -29,8 +31,10 @@ Parser = Callable[[Table], Any]
 PARSERS: dict[str, Parser] = {
     "authz": authz.parse,
     "backup": backup.parse,
+    "compat": compat.parse,
     "fuzzing": fuzzing.parse,
     "injection": injection.parse,
+    "load": load.parse,
     "probing": probing.parse,
     "reliability": reliability.parse,
     "security": security.parse,

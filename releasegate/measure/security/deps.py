@@ -9,9 +9,14 @@ dependency: what it finds still counts, but a clean result is ``insufficient``.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.resources
 import json
+import os
 import re
+import shutil
 import sys
+import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,9 +42,40 @@ _LIST_DISTRIBUTIONS = (
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*===?\s*([^\s;#]+)")
 
 
+ADVISORY_DB_ENV = "RELEASEGATE_ADVISORY_DB"
+BUNDLED_SNAPSHOT = "advisory-db-snapshot.tar.gz"
+
+
 def default_advisory_db() -> Path:
-    """``shared/advisory-db`` beside the harness's checkout, where the criteria live."""
-    return Path(releasegate.__file__).resolve().parents[1].parent / "shared" / "advisory-db"
+    """Where the offline matcher looks when the profile names no database: the
+    ``RELEASEGATE_ADVISORY_DB`` variable, then ``shared/advisory-db`` beside the harness's
+    checkout, then the snapshot bundled with the harness (unpacked once into a cache). Its age
+    is judged like any other's: an old snapshot can find vulnerabilities but never clear a
+    release."""
+    if os.environ.get(ADVISORY_DB_ENV):
+        return Path(os.environ[ADVISORY_DB_ENV])
+    beside = Path(releasegate.__file__).resolve().parents[1].parent / "shared" / "advisory-db"
+    if beside.is_dir():
+        return beside
+    return bundled_advisory_db()
+
+
+def bundled_advisory_db() -> Path:
+    archive = Path(str(importlib.resources.files("releasegate.security_data")
+                       / BUNDLED_SNAPSHOT))
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()[:12]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "releasegate"
+    target = cache / f"advisory-db-{digest}"
+    if not (target / "advisory-db").is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=cache, prefix=".unpacking-"))
+        with tarfile.open(archive) as tar:
+            tar.extractall(staging, filter="data")
+        try:
+            staging.rename(target)
+        except OSError:  # another process unpacked it first
+            shutil.rmtree(staging, ignore_errors=True)
+    return target / "advisory-db"
 
 
 @dataclass

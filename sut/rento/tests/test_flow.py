@@ -112,7 +112,10 @@ def test_dashboard_page_escapes_stored_markup(admin: Api) -> None:
     assert "<script>alert(1)</script>" not in r.text and "<img src=x" not in r.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
     csp = r.headers["content-security-policy"]
-    assert "default-src 'none'" in csp and "script-src" not in csp
+    # Scripts only from the application itself: the stored markup above can never run.
+    assert "default-src 'none'" in csp and "script-src 'self';" in csp
+    assert "unsafe-inline" not in csp
+    assert '<script src="/static/dashboard.js"></script>' in r.text
     assert (
         r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
     )
@@ -124,3 +127,12 @@ def test_dashboard_page_escapes_stored_markup(admin: Api) -> None:
     finally:
         admin.client.cookies.clear()
     assert admin.client.get("/dashboard").status_code == 401
+
+
+def test_dashboard_script_is_served_as_javascript(admin: Api) -> None:
+    r = admin.client.get("/static/dashboard.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert 'getElementById("stats")' in r.text
+    page = admin.get("/dashboard").text
+    assert '<script type="application/json" id="stats">{' in page
