@@ -112,6 +112,24 @@ OPTIONS: dict[str, tuple[OptionSpec, ...]] = {
         _o("alert_timeout_s", float, 20.0, L,
            "seconds a provoked server error may take to reach the alert receiver", 1, 600),
     ),
+    "REL-BACKUP-FAIL-ALERT": (
+        _o("alert_timeout_s", float, 60.0, L,
+           "seconds a failed backup's alert may take to reach the alert receiver", 1, 600),
+    ),
+    "REL-DB-RECONNECT": (
+        _o("outage_s", float, 10.0, H,
+           "seconds each database outage lasts (the criterion asks for 10-20)", 10, 120),
+        _o("request_limit_s", float, 30.0, L,
+           "longest answer allowed while the database is slow or stalled (no hang)", 1, 300),
+    ),
+    "REL-GRACEFUL-SHUTDOWN": (
+        _o("grace_s", float, 30.0, L,
+           "the deployment's grace period between SIGTERM and SIGKILL", 1, 300),
+    ),
+    "REL-HEALTH-RESTART": (
+        _o("restart_within_s", float, 90.0, L,
+           "seconds from making the application unhealthy to its restart", 10, 600),
+    ),
     "SEC-DEPS": (
         _o("advisory_db_max_age_days", int, 90, L,
            "days the vulnerability database may be old; an older one cannot clear a dependency",

@@ -44,14 +44,15 @@ class MissingCommand(LookupError):
 
 def run_profile_command(
     container: Any, profile: Profile, name: str, values: Mapping[str, str],
-    *, user: str | None = None,
+    *, user: str | None = None, env: Mapping[str, str] | None = None,
 ) -> CommandResult:
-    """Run ``[commands].<name>`` with placeholders filled; raises MissingCommand if absent."""
+    """Run ``[commands].<name>`` with placeholders filled; raises MissingCommand if absent.
+    ``env`` adds to (or overrides) the command's environment for this run only."""
     spec = profile.commands.get(name)
     if spec is None:
         raise MissingCommand(f"the profile has no [commands].{name}")
     argv = render_argv(spec.argv, values, where=f"commands.{name}")
-    env = render_all(spec.env, values, where=f"commands.{name}.env")
+    env = {**render_all(spec.env, values, where=f"commands.{name}.env"), **(env or {})}
     return run_in_container(container, argv, user=user, env=env)
 
 

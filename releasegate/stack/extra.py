@@ -56,13 +56,14 @@ def extra_app(
     client: Any, stack: StackInfo, profile: Profile, *, role: str,
     env: Mapping[str, str | None] | None = None,
     image: str | None = None, network: str | None = None, wait_s: float = 60.0,
-    command: list[str] | None = None,
+    command: list[str] | None = None, tmpfs: Mapping[str, str] | None = None,
 ) -> Iterator[ExtraApp]:
     """Start the app, wait until it answers 200 on its health path or exits (at most
-    ``wait_s``), yield it, and remove it afterwards whatever happened."""
+    ``wait_s``), yield it, and remove it afterwards whatever happened. ``tmpfs`` mounts small
+    in-memory file systems (path → mount options), e.g. a full disk for the backup drill."""
     app = profile.app
     container = client.containers.run(
-        image or stack.startup.image, command=command, detach=True,
+        image or stack.startup.image, command=command, detach=True, tmpfs=dict(tmpfs or {}),
         environment=app_environment(stack, profile, env or {}),
         network=network or stack.network, labels=labels.run_labels(stack.run_id, role),
         ports={f"{app.port}/tcp": ("127.0.0.1", None)},

@@ -14,17 +14,29 @@ from collections.abc import Callable
 from typing import Any
 
 from releasegate.config.reader import Table
-from releasegate.config.sections import authz, compat, fuzzing, injection, load, probing, security
+from releasegate.config.sections import (
+    authz,
+    backup,
+    compat,
+    fuzzing,
+    injection,
+    load,
+    probing,
+    reliability,
+    security,
+)
 
 Parser = Callable[[Table], Any]
 
 PARSERS: dict[str, Parser] = {
     "authz": authz.parse,
+    "backup": backup.parse,
     "compat": compat.parse,
     "fuzzing": fuzzing.parse,
     "injection": injection.parse,
     "load": load.parse,
     "probing": probing.parse,
+    "reliability": reliability.parse,
     "security": security.parse,
 }
 """Section name → parser. Keep one line per suite, alphabetical."""
