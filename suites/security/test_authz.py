@@ -15,7 +15,7 @@ from releasegate.measure.api import Api, LoginAttempt
 from releasegate.measure.recorder import CheckList, Recorder
 from releasegate.measure.security import sessions as authz_sessions
 from releasegate.measure.security.authz import SCOPE, AuthzProbe
-from releasegate.measure.security.dynamic import insufficient, schema_or_insufficient, timed
+from releasegate.measure.security.dynamic import probe_inputs, timed
 from releasegate.measure.security.errorcheck import (
     ErrorInspector,
     guarded,
@@ -35,21 +35,18 @@ def test_every_operation_refuses_the_wrong_credentials(
     record: Recorder, durations: str, request: pytest.FixtureRequest,
 ) -> None:
     with timed(request, "authorization") as watch:
-        loaded = schema_or_insufficient(record, anon.http, gate_profile.app.openapi_path,
-                                        CRITERIA)
+        loaded = probe_inputs(record, anon.http, gate_profile.app.openapi_path, admin_login,
+                              CRITERIA, "probe")
         if loaded is None:
             return
-        if admin_login.api is None:
-            insufficient(record, CRITERIA, f"no session to probe with: {admin_login.failure}")
-            return
-        document, ops = loaded
+        document, ops, admin = loaded
         settings = gate_profile.section("authz")
         values = {**healthy_stack.template_values(), **planted_pii(healthy_stack.run_id)}
         container = (request.getfixturevalue("app_container")
                      if healthy_stack.app_container else None)
         setup_checks = CheckList()
         sessions, setup = authz_sessions.open_sessions(
-            gate_profile, settings, base_url=healthy_stack.base_url, admin=admin_login.api,
+            gate_profile, settings, base_url=healthy_stack.base_url, admin=admin,
             values=values, app_container=container, checks=setup_checks)
         inspector = ErrorInspector.for_run(gate_profile, healthy_stack.secrets,
                                            healthy_stack.run_id)
@@ -57,7 +54,7 @@ def test_every_operation_refuses_the_wrong_credentials(
                            inspector, max_seconds=settings.seconds(durations))
         try:
             probe.run()
-            _inspect_server_error_probe(gate_profile, admin_login.api, inspector)
+            _inspect_server_error_probe(gate_profile, admin, inspector)
         finally:
             authz_sessions.close(sessions)
         _record(record, gate_profile, probe, setup, setup_checks, inspector, watch.elapsed())

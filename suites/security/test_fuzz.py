@@ -14,7 +14,7 @@ from releasegate.measure.api import Api, LoginAttempt
 from releasegate.measure.recorder import Recorder
 from releasegate.measure.security import fuzz
 from releasegate.measure.security.authz import credential_headers
-from releasegate.measure.security.dynamic import insufficient, schema_or_insufficient, timed
+from releasegate.measure.security.dynamic import insufficient, probe_inputs, timed
 from releasegate.measure.security.errorcheck import (
     ErrorInspector,
     guarded,
@@ -48,18 +48,15 @@ def test_schema_driven_fuzzing_finds_nothing(
     record: Recorder, durations: str, request: pytest.FixtureRequest,
 ) -> None:
     with timed(request, "fuzzing") as watch:
-        loaded = schema_or_insufficient(record, anon.http, gate_profile.app.openapi_path,
-                                        CRITERIA)
+        loaded = probe_inputs(record, anon.http, gate_profile.app.openapi_path, admin_login,
+                              CRITERIA, "fuzz")
         if loaded is None:
             return
-        if admin_login.api is None:
-            insufficient(record, CRITERIA, f"no session to fuzz with: {admin_login.failure}")
-            return
-        document, ops = loaded
+        document, ops, admin = loaded
         values = {**healthy_stack.template_values(), **planted_pii(healthy_stack.run_id)}
         session, why, setup = probing_session(
             gate_profile, gate_profile.section("probing"), base_url=healthy_stack.base_url,
-            admin=admin_login.api, values=values)
+            admin=admin, values=values)
         if session is None:
             insufficient(record, CRITERIA, why)
             return

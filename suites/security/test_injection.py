@@ -19,7 +19,7 @@ from releasegate.measure.security import sqli
 from releasegate.measure.security.dynamic import (
     insufficient,
     payload_folder,
-    schema_or_insufficient,
+    probe_inputs,
     timed,
 )
 from releasegate.measure.security.errorcheck import (
@@ -57,24 +57,21 @@ def test_no_parameter_reaches_sql_as_code(
     record: Recorder, durations: str, request: pytest.FixtureRequest,
 ) -> None:
     with timed(request, "SQL injection") as watch:
-        loaded = schema_or_insufficient(record, anon.http, gate_profile.app.openapi_path,
-                                        CRITERIA)
+        loaded = probe_inputs(record, anon.http, gate_profile.app.openapi_path, admin_login,
+                              CRITERIA, "probe")
         if loaded is None:
-            return
-        if admin_login.api is None:
-            insufficient(record, CRITERIA, f"no session to probe with: {admin_login.failure}")
             return
         try:
             payloads = sqli.Payloads.load(payload_folder(gate_profile))
         except FileNotFoundError as exc:
             insufficient(record, CRITERIA, str(exc))
             return
-        document, ops = loaded
+        document, ops, admin = loaded
         settings = gate_profile.section("injection")
         values = {**healthy_stack.template_values(), **planted_pii(healthy_stack.run_id)}
         session, why, setup = probing_session(
             gate_profile, gate_profile.section("probing"), base_url=healthy_stack.base_url,
-            admin=admin_login.api, values=values)
+            admin=admin, values=values)
         if session is None:
             insufficient(record, CRITERIA, why)
             return

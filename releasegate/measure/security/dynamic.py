@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from releasegate.measure.api import Api
 from releasegate.measure.security.openapi import Operation, SchemaProblem, fetch, operations
 from releasegate.measure.security.support import announce
 
@@ -38,6 +39,21 @@ def schema_or_insufficient(record: Any, client: httpx.Client, openapi_path: str,
     except SchemaProblem as exc:
         insufficient(record, criteria, f"the OpenAPI document is not usable: {exc}")
         return None
+
+
+def probe_inputs(record: Any, client: httpx.Client, openapi_path: str, login: Any,
+                 criteria: tuple[str, ...], what: str) -> tuple[dict[str, Any],
+                                                             list[Operation], Api] | None:
+    """What every dynamic probe needs before it sends anything: the document, its operations
+    and the admin session. Without one of them, every criterion is recorded insufficient with
+    the one-line reason."""
+    loaded = schema_or_insufficient(record, client, openapi_path, criteria)
+    if loaded is None:
+        return None
+    if login.api is None:
+        insufficient(record, criteria, f"no session to {what} with: {login.failure}")
+        return None
+    return (*loaded, login.api)
 
 
 def payload_folder(profile: Any) -> Path:
