@@ -24,7 +24,7 @@ from releasegate.config.profile import ExternalTarget, Profile, load_profile
 from releasegate.criteria import catalog
 from releasegate.criteria.engine import judge_all, stray_measurements
 from releasegate.criteria.release import ReleaseDecision, decide
-from releasegate.errors import HarnessError
+from releasegate.errors import EnvironmentProblem, HarnessError
 from releasegate.evidence.interference import Interruption, TestWindow, interference
 from releasegate.evidence.measurement import MeasurementStore
 from releasegate.evidence.redact import Redactor, secret_redactor
@@ -222,8 +222,32 @@ class GateRun:
         self.info = self.handle.start()
         self.timings["stack_up_s"] = round(time.monotonic() - t, 2)
         self.store.redact = self.redactor()
+        self._prepare_environment(self.info)
         self.info.save(self.stack_file)
         return self.info
+
+    def _prepare_environment(self, info: StackInfo) -> None:
+        """The profile's ``[stack] prepare`` commands, once the app is healthy."""
+        if not self.profile.prepare or not info.healthy:
+            return
+        if not info.app_container:
+            say(f"not preparing the environment ({', '.join(self.profile.prepare)}): the "
+                "application container is not known here")
+            return
+        from releasegate.measure.commands import run_profile_command
+        from releasegate.stack.engine import connect_engine
+
+        container = connect_engine(auto_install=False, progress=say).containers.get(
+            info.app_container)
+        for name in self.profile.prepare:
+            t = time.monotonic()
+            result = run_profile_command(container, self.profile, name, info.template_values())
+            if not result.ok:
+                raise EnvironmentProblem(f"[stack] prepare: {result.describe()}",
+                                         hint="the environment could not be prepared; fix the "
+                                              "command or remove it from [stack] prepare")
+            self.timings[f"prepare_{name}_s"] = round(time.monotonic() - t, 2)
+            say(f"prepared the environment: [commands].{name} took {time.monotonic() - t:.1f} s")
 
     def stop_stack(self) -> None:
         if self.handle is not None:

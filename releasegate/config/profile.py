@@ -109,6 +109,9 @@ class Profile:
     description: str
     provider: str
     health_timeout_s: float
+    prepare: tuple[str, ...]
+    """[commands] run in the app container once it is healthy, before any suite: the
+    environment's reference data, say, so that no suite's order decides what data exists."""
     app: AppService
     db: PostgresService | None
     secrets: dict[str, SecretSpec]
@@ -172,6 +175,7 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date,
     health_timeout = stack.number("health_timeout_s", 90.0)
     if health_timeout <= 0:
         raise stack.error("health_timeout_s", "must be positive")
+    prepare = tuple(stack.str_list("prepare", []))
     stack.finish()
 
     secrets = _secrets(root.tables("secrets"))
@@ -179,6 +183,9 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date,
     app, db = _services(services, file=file, base=file.parent)
     login = parse_login(root.table("login"))
     commands = parse_commands(root.table("commands"))
+    if unknown := [name for name in prepare if name not in commands]:
+        raise ConfigError(f"{file}: stack.prepare: {unknown} are not in [commands]",
+                          hint="name commands of the [commands] table")
     probes = _probes(root.tables("probes"))
     e2e = parse_e2e(root.table("e2e"), has_login=login is not None)
     alerts = parse_alerts(root.table("alerts"))
@@ -196,7 +203,8 @@ def parse_profile(data: dict[str, Any], *, file: Path, today: date,
         )
     return Profile(
         path=file, name=name, description=description, provider=provider,
-        health_timeout_s=health_timeout, app=app, db=db, secrets=secrets, login=login,
+        health_timeout_s=health_timeout, prepare=prepare, app=app, db=db, secrets=secrets,
+        login=login,
         commands=commands, probes=probes, e2e=e2e, thresholds=thresholds, external=external,
         exclusions=exclusions, sections=sections, raw=data, alerts=alerts,
     )

@@ -361,3 +361,12 @@ def test_commands_short_and_long_form(tmp_path: Path) -> None:
                                                  "DB_PORT": "{scratch.port}"}
     bad = '[commands.migrate]\nargv = ["x"]\nenviron = { A = "1" }\n'
     assert "commands.migrate.environ: unknown key" in error_of(write(tmp_path, tail=bad))
+
+
+def test_stack_prepare_names_commands(tmp_path: Path) -> None:
+    bad = write(tmp_path, tail='[commands]\nseed = ["app", "seed"]\n').read_text().replace(
+        '[profile]\nname = "demo"', '[profile]\nname = "demo"\n[stack]\nprepare = ["sed"]')
+    (tmp_path / "bad.toml").write_text(bad)
+    assert "stack.prepare: ['sed'] are not in [commands]" in error_of(tmp_path / "bad.toml")
+    (tmp_path / "good.toml").write_text(bad.replace('prepare = ["sed"]', 'prepare = ["seed"]'))
+    assert load_profile(tmp_path / "good.toml").prepare == ("seed",)
