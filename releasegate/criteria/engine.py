@@ -52,12 +52,14 @@ def _judge_part(m: Measurement, limit: float, min_samples: int, cmp: Comparator)
         return Verdict.NOT_RUN, m.reason or "left to another run"
     if m.value is None:
         return Verdict.INSUFFICIENT, m.reason or "no value was measured"
+    # Too few samples keep a pass from being claimed, not a breach from being seen: a violation
+    # a suite has shown (a leak past the limit, a failure rate proven by a test) stands.
+    if m.violations:
+        return Verdict.FAIL, "; ".join(m.violations)
     if m.samples < min_samples:
         return Verdict.INSUFFICIENT, (
             f"{m.samples} observation(s), at least {min_samples} needed to claim this"
         )
-    if m.violations:
-        return Verdict.FAIL, "; ".join(m.violations)
     if not cmp.holds(m.value, limit):
         return Verdict.FAIL, f"measured {m.value:g} is not {cmp.value} {limit:g}"
     return Verdict.PASS, ""

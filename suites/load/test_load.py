@@ -86,7 +86,9 @@ def test_normal_load(load_runner: LoadRunner, load_settings: LoadSettings,
         return
     plot = attach_timeline(record, run, "load-timeline", f"normal load: {s.rate:g} req/s")
     endpoint_latency(verdicts, run, "PERF-API-P95", limit, rule, plot, extra)
-    success_rate(verdicts, run, "REL-SUCCESS-RATE", extra)
+    success_rate(verdicts, run, "REL-SUCCESS-RATE",
+                 gate_profile.thresholds["REL-SUCCESS-RATE"].limit
+                 if "REL-SUCCESS-RATE" in gate_profile.thresholds else 99.99, extra)
     memory_max(verdicts, run, "PERF-MEMORY", extra, plot)
     if db_container is None or window is None:
         verdicts.insufficient("PERF-DB-QUERY-P95", "the database's own statement times cannot "
