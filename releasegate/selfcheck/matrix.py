@@ -9,7 +9,6 @@ application however many variants share it.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.selfcheck.catalogue import Variant
+from releasegate.selfcheck.child import run_child
 
 Progress = Callable[[str], None]
 RED = ("fail",)
@@ -105,14 +105,9 @@ def run_gate(profile: Path, arguments: Sequence[str], reports: Path) -> GateOutc
     started = time.monotonic()
     command = [sys.executable, "-m", "releasegate", "run", "--profile", str(profile),
                "--no-html", "--reports-dir", str(reports), *arguments]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=GATE_TIMEOUT_S,
-                              check=False)
-        code = done.returncode
-        (reports / "selfcheck-output.txt").parent.mkdir(parents=True, exist_ok=True)
-        (reports / "selfcheck-output.txt").write_text(done.stdout + done.stderr)
-    except subprocess.TimeoutExpired:
-        code = 1
+    code, output = run_child(command, timeout_s=GATE_TIMEOUT_S)
+    (reports / "selfcheck-output.txt").parent.mkdir(parents=True, exist_ok=True)
+    (reports / "selfcheck-output.txt").write_text(output)
     verdicts: dict[str, str] = {}
     reasons: dict[str, str] = {}
     summary = reports / "summary.json"
@@ -123,10 +118,26 @@ def run_gate(profile: Path, arguments: Sequence[str], reports: Path) -> GateOutc
     return GateOutcome(code, verdicts, reasons, time.monotonic() - started, str(reports))
 
 
-def clean_gate(variant: Variant) -> tuple[str, ...]:
-    """The clean application runs each focused gate's suites whole (no -k): one stack start
-    serves every variant of those suites, and a false alarm anywhere in them is seen."""
-    return variant.gate[: variant.gate.index("--")] if "--" in variant.gate else variant.gate
+def clean_gates(variants: Sequence[Variant]) -> list[tuple[str, ...]]:
+    """The clean application runs the focused gates' suites whole (no -k), and every suite once:
+    the suites of all gates that share their other options (``--set``, ``--durations``) go into
+    one run, so one stack start serves every variant and a false alarm anywhere in them is
+    seen."""
+    groups: dict[tuple[str, ...], set[str]] = {}
+    for variant in variants:
+        before = variant.gate[: variant.gate.index("--")] if "--" in variant.gate \
+            else variant.gate
+        suites, options, i = set(), [], 0
+        while i < len(before):
+            if before[i] == "--suite" and i + 1 < len(before):
+                suites.add(before[i + 1])
+                i += 2
+                continue
+            options.append(before[i])
+            i += 1
+        groups.setdefault(tuple(options), set()).update(suites)
+    return [tuple(a for suite in sorted(suites) for a in ("--suite", suite)) + options
+            for options, suites in sorted(groups.items())]
 
 
 def run_matrix(profile: Path, variants: Sequence[Variant], reports_dir: Path,
@@ -144,7 +155,7 @@ def run_matrix(profile: Path, variants: Sequence[Variant], reports_dir: Path,
         matrix.variants.append(result)
         progress(f"    {'caught' if result.caught else 'MISSED ' + ', '.join(result.missed)}"
                  f" (exit {outcome.exit_code}, {outcome.seconds:.0f} s)")
-    for j, suites in enumerate(sorted({clean_gate(v) for v in variants}), 1):
+    for j, suites in enumerate(clean_gates(variants), 1):
         key = " ".join(suites)
         progress(f"clean application, gate {j}: {key}")
         outcome = gate(profile, list(suites), reports_dir / "clean" / f"gate-{j}")

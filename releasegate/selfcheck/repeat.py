@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +15,7 @@ from typing import Any
 
 from releasegate.report.files import write_atomic
 from releasegate.report.trends import NOISE_SIGMAS
+from releasegate.selfcheck.child import run_child
 
 Progress = Callable[[str], None]
 
@@ -97,14 +97,13 @@ def run_repeatedly(runs: int, arguments: Sequence[str], reports_dir: Path,
         target = reports_dir / "repeat" / f"run-{i}"
         started = time.monotonic()
         progress(f"run {i} of {runs}")
-        done = subprocess.run([sys.executable, "-m", "releasegate", "run", "--no-html",
-                               "--reports-dir", str(target), *arguments],
-                              capture_output=True, text=True, check=False)
+        code, _ = run_child([sys.executable, "-m", "releasegate", "run", "--no-html",
+                             "--reports-dir", str(target), *arguments])
         seconds.append(time.monotonic() - started)
-        codes.append(done.returncode)
+        codes.append(code)
         summary_file = target / "summary.json"
         summaries.append(json.loads(summary_file.read_text()) if summary_file.is_file() else {})
-        progress(f"    exit {done.returncode}, "
+        progress(f"    exit {code}, "
                  f"{summaries[-1].get('release', {}).get('headline', 'no summary')}")
     return collect(summaries, codes, seconds)
 

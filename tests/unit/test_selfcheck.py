@@ -11,7 +11,7 @@ import pytest
 
 from releasegate.errors import ConfigError
 from releasegate.selfcheck.catalogue import Variant, load_variant
-from releasegate.selfcheck.matrix import GateOutcome, Matrix, run_matrix
+from releasegate.selfcheck.matrix import GateOutcome, Matrix, clean_gates, run_matrix
 from releasegate.selfcheck.report import render_markdown, write_selfcheck
 
 
@@ -41,8 +41,8 @@ def test_score_false_alarms_and_shared_clean_runs(tmp_path: Path) -> None:
     matrix = run_matrix(tmp_path / "p.toml", variants, tmp_path, lambda _: None, gate=gate)
     assert [x.caught for x in matrix.variants] == [True, False, True]
     assert matrix.score == pytest.approx(2 / 3)
-    # One clean run per suite selection, whole: a and b share theirs.
-    assert sorted(matrix.clean) == ["--suite deploy", "--suite e2e"]
+    # One clean run of every suite the gates name, whole.
+    assert sorted(matrix.clean) == ["--suite deploy --suite e2e"]
     assert set(matrix.false_alarms) == {"SEC-NONROOT"}
     assert not matrix.passed
     text = render_markdown(matrix)
@@ -52,7 +52,16 @@ def test_score_false_alarms_and_shared_clean_runs(tmp_path: Path) -> None:
     data = json.loads(written["json"].read_text())
     assert data["caught"] == 2 and data["passed"] is False
     results = list((tmp_path / "selfcheck" / "allure-results").glob("*-result.json"))
-    assert len(results) == 5
+    assert len(results) == 4  # three variants, one clean run
+
+
+def test_clean_runs_share_suites_and_keep_other_options_apart() -> None:
+    variants = [v("a", ("FUNC-HEALTH",), ("--suite", "deploy", "--", "-k", "health")),
+                v("b", ("FUNC-HEALTH",), ("--suite", "load", "--suite", "deploy")),
+                v("c", ("FUNC-HEALTH",), ("--suite", "deploy", "--set", "stack.x=1")),
+                v("d", ("FUNC-HEALTH",), ("--suite", "soak"))]
+    assert clean_gates(variants) == [("--suite", "deploy", "--suite", "load", "--suite", "soak"),
+                                     ("--suite", "deploy", "--set", "stack.x=1")]
 
 
 def test_nothing_run_is_not_a_pass(tmp_path: Path) -> None:
