@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -140,3 +141,31 @@ class Table:
             hint = f"did you mean {guess[0]!r}?" if guess else ""
             known = ", ".join(sorted(self._taken))
             raise self.error(key, "unknown key", f"{hint} known keys here: {known}".strip())
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Seconds for ``--durations ci`` and ``--durations release``."""
+
+    ci: float
+    release: float
+
+    def of(self, mode: str) -> float:
+        return self.release if mode == "release" else self.ci
+
+
+def read_durations(t: Table, key: str, default: Durations) -> Durations:
+    """``key = 60`` (both modes) or ``key = { ci = 60, release = 900 }``; positive."""
+    value: dict[str, Any] | float | None = t.typed(key, (dict, float), None)
+    if value is None:
+        return default
+    if isinstance(value, float):
+        result = Durations(value, value)
+    else:
+        inner = Table(value, file=t.file, where=t.key_path(key))
+        result = Durations(inner.number("ci", default.ci),
+                           inner.number("release", default.release))
+        inner.finish()
+    if min(result.ci, result.release) <= 0:
+        raise t.error(key, "durations must be positive", "e.g. { ci = 60, release = 900 }")
+    return result

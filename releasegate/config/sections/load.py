@@ -19,24 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from releasegate.config.reader import Table
+from releasegate.config.reader import Durations, Table, read_durations
 from releasegate.criteria import catalog
 from releasegate.errors import ConfigError
 from releasegate.loadgen.plan import ServerTiming
 from releasegate.loadgen.scenario import endpoint_from
 from releasegate.loadgen.scenarios import scenario_endpoints
 from releasegate.loadgen.selfwatch import Limits
-
-
-@dataclass(frozen=True)
-class Durations:
-    """Seconds for ``--durations ci`` and ``--durations release``."""
-
-    ci: float
-    release: float
-
-    def of(self, mode: str) -> float:
-        return self.release if mode == "release" else self.ci
 
 
 @dataclass(frozen=True)
@@ -106,22 +95,6 @@ class LoadSettings:
     concurrency: ConcurrencySettings = field(default_factory=ConcurrencySettings)
 
 
-def _durations(t: Table, key: str, default: Durations) -> Durations:
-    value: dict[str, Any] | float | None = t.typed(key, (dict, float), None)
-    if value is None:
-        return default
-    if isinstance(value, float):
-        result = Durations(value, value)
-    else:
-        inner = Table(value, file=t.file, where=t.key_path(key))
-        result = Durations(inner.number("ci", default.ci), inner.number("release",
-                                                                         default.release))
-        inner.finish()
-    if min(result.ci, result.release) <= 0:
-        raise t.error(key, "durations must be positive", "e.g. { ci = 60, release = 900 }")
-    return result
-
-
 def _positive(t: Table, key: str, default: float) -> float:
     value = float(t.number(key, default))
     if value <= 0:
@@ -138,7 +111,7 @@ def _stress(t: Table) -> StressSettings:
     s = StressSettings(start_rate=_positive(t, "start_rate", d.start_rate),
                        step_rate=_positive(t, "step_rate", d.step_rate),
                        max_steps=int(t.integer("max_steps", d.max_steps)),
-                       step_s=_durations(t, "step_s", d.step_s),
+                       step_s=read_durations(t, "step_s", d.step_s),
                        error_rate_pct=_positive(t, "error_rate_pct", d.error_rate_pct))
     t.finish()
     if s.max_steps < 2:
@@ -150,8 +123,8 @@ def _soak(t: Table) -> SoakSettings:
     d = SoakSettings()
     rate = t.number("rate", None)
     s = SoakSettings(rate=None if rate is None else _positive(t, "rate", rate),
-                     duration_s=_durations(t, "duration_s", d.duration_s),
-                     window_s=_durations(t, "window_s", d.window_s),
+                     duration_s=read_durations(t, "duration_s", d.duration_s),
+                     window_s=read_durations(t, "window_s", d.window_s),
                      probe_path=t.text("probe_path", None),
                      probe_timeout_s=_positive(t, "probe_timeout_s", d.probe_timeout_s))
     t.finish()
@@ -166,8 +139,8 @@ def _errors(t: Table) -> ErrorStormSettings:
     d = ErrorStormSettings()
     endpoints = t.typed("endpoints", list, [])
     s = ErrorStormSettings(rate=_positive(t, "rate", d.rate),
-                           duration_s=_durations(t, "duration_s", d.duration_s),
-                           warmup_s=_durations(t, "warmup_s", d.warmup_s),
+                           duration_s=read_durations(t, "duration_s", d.duration_s),
+                           warmup_s=read_durations(t, "warmup_s", d.warmup_s),
                            endpoints=tuple(_endpoint_tables(t, "endpoints", endpoints)))
     t.finish()
     return s
@@ -176,7 +149,7 @@ def _errors(t: Table) -> ErrorStormSettings:
 def _concurrency(t: Table) -> ConcurrencySettings:
     d = ConcurrencySettings()
     s = ConcurrencySettings(think_s=_positive(t, "think_s", d.think_s),
-                            hold_s=_durations(t, "hold_s", d.hold_s),
+                            hold_s=read_durations(t, "hold_s", d.hold_s),
                             spawn_rate=_positive(t, "spawn_rate", d.spawn_rate),
                             path=t.text("path", None))
     t.finish()
@@ -231,8 +204,8 @@ def parse(t: Table) -> LoadSettings:
         rate=_positive(t, "rate", d.rate),
         pool_per_worker=int(t.integer("pool_per_worker", d.pool_per_worker)),
         timeout_s=_positive(t, "timeout_s", d.timeout_s),
-        warmup_s=_durations(t, "warmup_s", d.warmup_s),
-        duration_s=_durations(t, "duration_s", d.duration_s),
+        warmup_s=read_durations(t, "warmup_s", d.warmup_s),
+        duration_s=read_durations(t, "duration_s", d.duration_s),
         window_s=_positive(t, "window_s", d.window_s),
         abort_after_s=_positive(t, "abort_after_s", d.abort_after_s),
         abort_factor=_positive(t, "abort_factor", d.abort_factor),

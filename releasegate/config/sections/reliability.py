@@ -12,22 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from releasegate.config.reader import Table
+from releasegate.config.reader import Durations, Table, read_durations
 
 WRITE_ID = "{write.id}"
 WRITE_PREFIX = "{write.prefix}"
 LINE_ID = "{line.id}"
-
-
-@dataclass(frozen=True)
-class Durations:
-    """A time box per ``--durations`` mode."""
-
-    ci: float
-    release: float
-
-    def of(self, mode: str) -> float:
-        return self.release if mode == "release" else self.ci
 
 
 @dataclass(frozen=True)
@@ -84,13 +73,9 @@ class ReliabilitySettings:
 
 
 def _durations(t: Table, key: str, default: Durations) -> Durations:
-    inner = t.table(key)
-    if inner is None:
-        return default
-    value = Durations(inner.number("ci", default.ci), inner.number("release", default.release))
-    inner.finish()
-    if not 0 < value.ci <= value.release:
-        raise t.error(key, "needs 0 < ci <= release")
+    value = read_durations(t, key, default)
+    if value.ci > value.release:
+        raise t.error(key, "needs ci <= release")
     return value
 
 
