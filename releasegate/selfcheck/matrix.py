@@ -153,7 +153,9 @@ def run_matrix(profile: Path, variants: Sequence[Variant], reports_dir: Path,
         result = VariantResult(variant.name, variant.description, list(variant.expect),
                                list(variant.gate), outcome)
         matrix.variants.append(result)
-        progress(f"    {'caught' if result.caught else 'MISSED ' + ', '.join(result.missed)}"
+        verdict = ("caught" if result.caught else "MISSED " + ", ".join(result.missed)
+                   + ("" if outcome.ran else " — the gate did not run"))
+        progress(f"    {verdict}"
                  f" (exit {outcome.exit_code}, {outcome.seconds:.0f} s)")
     for j, suites in enumerate(clean_gates(variants), 1):
         key = " ".join(suites)

@@ -34,7 +34,7 @@ def render_markdown(matrix: Matrix) -> str:
     lines = [f"# {icon} {headline(matrix)}", "",
              f"Took {matrix.seconds / 60:.1f} min. Score = variants caught by every criterion "
              "they name / variants; a false alarm is a criterion the clean application fails "
-             "or errors on in the same focused gate.", "",
+             "or errors on when it runs the same suites, whole.", "",
              "## Detection matrix (variant × criterion it must turn red)", "",
              "| variant | criterion → verdict | caught | exit | time |", "|---|---|---|---|---|"]
     for v in matrix.variants:
@@ -42,8 +42,8 @@ def render_markdown(matrix: Matrix) -> str:
                           for c in v.expect)
         lines.append(f"| `{v.name}` | {cells} | {'yes' if v.caught else '**no**'} | "
                      f"{v.outcome.exit_code} | {v.outcome.seconds:.0f} s |")
-    lines += ["", "## The clean application through the same gates", "",
-              "| focused gate | criteria judged | not green | time |", "|---|---|---|---|"]
+    lines += ["", "## The clean application through the same suites", "",
+              "| suites, run whole | criteria judged | not green | time |", "|---|---|---|---|"]
     for gate, outcome in matrix.clean.items():
         odd = [f"{c} {v}" for c, v in outcome.verdicts.items() if v not in ("pass", "waived")]
         shown = ", ".join(odd) if odd else ("none" if outcome.ran else "**did not run**")
@@ -56,6 +56,11 @@ def render_markdown(matrix: Matrix) -> str:
     if missed:
         lines += ["", "## Missed", ""]
         for v in missed:
+            if not v.outcome.ran:
+                lines.append(f"- `{v.name}` ({v.description}): the gate did not run (exit "
+                             f"{v.outcome.exit_code}); its output is in "
+                             f"`{v.outcome.reports}/selfcheck-output.txt`")
+                continue
             lines.append(f"- `{v.name}` ({v.description}): "
                          + "; ".join(f"{c} was {v.outcome.verdicts.get(c, 'not judged')}: "
                                      f"{v.outcome.reasons.get(c, '')}" for c in v.missed))

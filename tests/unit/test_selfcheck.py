@@ -64,6 +64,15 @@ def test_clean_runs_share_suites_and_keep_other_options_apart() -> None:
                                      ("--suite", "deploy", "--set", "stack.x=1")]
 
 
+def test_a_gate_that_did_not_run_is_missed_and_says_so(tmp_path: Path) -> None:
+    def crashed(profile: Path, arguments: Sequence[str], reports: Path) -> GateOutcome:
+        return GateOutcome(1, {}, {}, 0.1, str(reports))
+    matrix = run_matrix(tmp_path / "p.toml", [v("a", ("FUNC-HEALTH",))], tmp_path,
+                        lambda _: None, gate=crashed)
+    assert matrix.score == 0.0 and not matrix.passed
+    assert "the gate did not run (exit 1)" in render_markdown(matrix)
+
+
 def test_nothing_run_is_not_a_pass(tmp_path: Path) -> None:
     assert not Matrix().passed
     gate = fake_gate({"a": {"FUNC-HEALTH": "fail"}})  # the clean app produced no summary
