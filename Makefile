@@ -8,7 +8,7 @@ PROFILE ?= profiles/rento.toml
 ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup system-deps gate test unit selftest selfcheck app-test lint typecheck report images clean \
+.PHONY: help setup system-deps gate test unit selftest selfcheck app-test lint report images clean \
         benchmark compat-full deploy e2e compat security load stress soak backup reliability
 
 help:

@@ -1,2 +1,2 @@
-"""Security data shipped with releasegate (as ``releasegate.security_data``): payloads, canary
-data and the reference application's waivers file."""
+"""Security data shipped with releasegate (as ``releasegate.security_data``): injection payloads,
+the bundled advisory-database snapshot and the reference application's waivers file."""
