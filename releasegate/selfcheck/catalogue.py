@@ -95,7 +95,8 @@ def source_arguments(variant: Variant, profile: Profile, workdir: Path) -> list[
         raise ConfigError(f"variant {variant.name} is judged from the source, but the profile "
                           "names no build context or no [security] source",
                           hint="set [services.app.build] context and [security] source")
-    copy = workdir / f"{variant.name}-source"
+    # Absolute: a relative override would be read against the profile's folder.
+    copy = (workdir / f"{variant.name}-source").resolve()
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(build.context, copy, ignore=shutil.ignore_patterns(
         ".venv", "__pycache__", ".pytest_cache", "*.egg-info", ".build-ca"))

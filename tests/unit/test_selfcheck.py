@@ -100,3 +100,20 @@ def test_a_variant_must_name_criteria_and_a_gate(tmp_path: Path) -> None:
     assert loaded.run_arguments() == ["--set", "services.app.build.args.VARIANT=x", "--set",
                                       "services.app.build.args.A=1", "--suite", "deploy", "--",
                                       "-k", "x"]
+
+
+def test_a_patched_source_copy_is_named_absolutely(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--reports-dir reports` is relative; the override must not be read against the
+    profile's folder."""
+    from releasegate.config.profile import load_profile
+    from releasegate.selfcheck.catalogue import source_arguments
+    repo = Path(__file__).resolve().parents[2]
+    profile = load_profile(repo / "profiles" / "rento.toml")
+    variant = load_variant(repo / "sut" / "rento" / "variants" / "sast-shell-command.json")
+    monkeypatch.chdir(tmp_path)
+    arguments = source_arguments(variant, profile, Path("reports") / "sources")
+    assert arguments[0] == "--set"
+    path = Path(arguments[1].split("=", 1)[1])
+    assert path.is_absolute() and (path / "ops" / "backup.py").is_file()
+    assert "shell=True" in (path / "ops" / "backup.py").read_text()
