@@ -96,6 +96,23 @@ class RunResult:
         first = int(self.plan.warmup_s / self.plan.window_s)
         return [s for i, s in sorted(self.seconds.items()) if i >= first]
 
+    def clients_held(self, after_s: float, until_s: float) -> tuple[int, int | None]:
+        """(clients running at once, TCP connections established at once) over the hold
+        window ``[after_s, until_s)``: the minimum, second by second, of the sum over workers.
+        The seconds after the hold are the clients stopping, not a failure to hold them."""
+        by_second: dict[int, list[tuple[int, int | None]]] = {}
+        for worker in self.workers.values():
+            for t, users, conns in worker.users:
+                if after_s <= t and int(t) < until_s:
+                    by_second.setdefault(int(t), []).append((users, conns))
+        complete = [v for v in by_second.values() if len(v) == len(self.workers)]
+        if not complete:
+            return 0, None
+        users = min(sum(u for u, _ in v) for v in complete)
+        established = [sum(c for _, c in v if c is not None) for v in complete
+                       if all(c is not None for _, c in v)]
+        return users, (max(established) if established else None)
+
     def endpoints(self, seconds: list[Second] | None = None) -> dict[str, Tally]:
         out: dict[str, Tally] = {}
         for second in self.measured() if seconds is None else seconds:

@@ -13,29 +13,12 @@ from releasegate.fixtures.loadjudge import attach_timeline, run_evidence, untrus
 from releasegate.config.profile import Profile
 from releasegate.config.sections.load import LoadSettings
 from releasegate.loadgen.plan import CLOSED, Stage
-from releasegate.loadgen.results import RunResult, Tally
+from releasegate.loadgen.results import Tally
 from releasegate.measure.recorder import Recorder
 
 pytestmark = [pytest.mark.stress, pytest.mark.disruptive]
 
 CID = "PERF-CONCURRENCY"
-
-
-def held(result: RunResult, after_s: float) -> tuple[int, int | None]:
-    """(clients running at once, TCP connections established at once): the minimum over the
-    hold window of the sum over workers, second by second."""
-    by_second: dict[int, list[tuple[int, int | None]]] = {}
-    for worker in result.workers.values():
-        for t, users, conns in worker.users:
-            if t >= after_s:
-                by_second.setdefault(int(t), []).append((users, conns))
-    complete = [v for v in by_second.values() if len(v) == len(result.workers)]
-    if not complete:
-        return 0, None
-    users = min(sum(u for u, _ in v) for v in complete)
-    established = [sum(c for _, c in v if c is not None) for v in complete
-                   if all(c is not None for _, c in v)]
-    return users, (max(established) if established else None)
 
 
 @pytest.mark.criterion(CID)
@@ -61,7 +44,7 @@ def test_concurrent_clients(load_runner: LoadRunner, load_settings: LoadSettings
     if untrusted(run, verdicts, [CID]):
         verdicts.done()
         return
-    users, connections = held(run.result, warmup)
+    users, connections = run.result.clients_held(warmup, warmup + c.hold_s.of(durations))
     overall: Tally = run.result.overall()
     error_pct = 100.0 * overall.server_errors / overall.count if overall.count else 100.0
     limit = load_settings.stress.error_rate_pct

@@ -262,3 +262,14 @@ def test_a_pool_can_be_filled_from_several_pages() -> None:
     scenario.setup(get)
     assert asked == [f"/rooms?status=vacant&page={n}" for n in (1, 2, 3)]
     assert scenario.pools["room"] == [10, 11, 20, 21, 30, 31]
+
+
+def test_clients_held_is_the_minimum_inside_the_hold_not_while_they_stop(tmp_path: Path) -> None:
+    run = results.RunResult(_plan(), {}, {0: results.WorkerHealth(), 1: results.WorkerHealth()},
+                            tmp_path)
+    for worker, counts in ((0, [600, 1000, 1000, 1000, 993]), (1, [700, 1000, 998, 1000, 989])):
+        run.workers[worker].users = [(t + 0.03, n, 40 + t) for t, n in enumerate(counts)]
+    # the ramp (second 0) and the stop (second 4) are outside the hold [1, 4)
+    assert run.clients_held(1.0, 4.0) == (1998, 86)
+    assert run.clients_held(1.0, 5.0)[0] == 1982
+    assert run.clients_held(9.0, 12.0) == (0, None)  # nothing seen: nothing held
