@@ -16,8 +16,10 @@ GRACE_S = 120.0
 
 def run_child(command: Sequence[str], timeout_s: float | None = None) -> tuple[int, str]:
     """The child's exit code and its output (stdout, then stderr); 1 when it ran out of time."""
+    # A session of its own: a Ctrl-C at the terminal reaches only this process, which passes on
+    # exactly one SIGTERM — a second signal during the child's teardown would cut it short.
     with subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True) as child:
+                          text=True, start_new_session=True) as child:
         try:
             out, err = child.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
